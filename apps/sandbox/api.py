@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from apps.sandbox import webhooks
 from apps.sandbox.budget import Budget
 from apps.sandbox.errors import ApiError, bad_request, not_found
-from apps.sandbox.fields import contact_fields, project_fields
+from apps.sandbox.fields import MAX_INT, contact_fields, project_fields
 from apps.sandbox.resources import contacts, orders, projects, todos
 from apps.sandbox.resources.common import Ctx
 from apps.sandbox.store import Store, dumps
@@ -274,6 +274,8 @@ class SandboxApp:
             if method not in route.methods:
                 return _text(405, prefix + "Method not allowed.")
             groups = [g for g in match.groups() if g is not None]
+            if any(g.isdigit() and int(g) > MAX_INT for g in groups):
+                return _text(404, prefix + "Not found.")
             call = Call(
                 ids=tuple(int(g) for g in groups if g.isdigit()),
                 words=tuple(g for g in groups if not g.isdigit()),
@@ -339,10 +341,15 @@ class SandboxApp:
             with self.store.reading() as db:
                 rows = db.execute("SELECT * FROM deliveries ORDER BY id").fetchall()
             return _json(200, [webhooks.delivery_view(row) for row in rows])
-        hook = re.match(r"^/_sandbox/webhooks/(\d+)$", path)
+        hook = re.match(r"^/_sandbox/webhooks/(\d{1,18})$", path)
         if hook and method == "DELETE":
             with self.store.transaction() as db:
                 gone = db.execute("DELETE FROM webhooks WHERE id = ?", (int(hook.group(1)),))
+                db.execute(
+                    "UPDATE deliveries SET state = 'cancelled' WHERE webhook_id = ? AND"
+                    " state = 'pending'",
+                    (int(hook.group(1)),),
+                )
             if not gone.rowcount:
                 raise not_found(f"Webhook {hook.group(1)} not found.")
             return _json(200, {"Id": int(hook.group(1))})

@@ -17,6 +17,7 @@ from typing import Any
 
 TEXT_TYPE = re.compile(r"^Text\((\d+)\)$")
 MAX_MULTI_ID = 2**35
+MAX_INT = 2**63 - 1  # what SQLite can store
 
 
 class FieldError(ValueError):
@@ -101,15 +102,16 @@ class Field:
         return text
 
     def _coerce_int(self, value: Any) -> int:
-        if isinstance(value, bool):
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif (isinstance(value, float) and value.is_integer()) or (
+            isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value)
+        ):
+            number = int(value)
+        if number is None or abs(number) > MAX_INT:
             raise self.invalid(value, " A whole number is expected.")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-            return int(value)
-        raise self.invalid(value, " A whole number is expected.")
+        return number
 
     def _coerce_date(self, value: Any) -> str:
         text = str(value).strip() if isinstance(value, str) else ""

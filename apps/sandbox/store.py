@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS order_items (
 );
 CREATE INDEX IF NOT EXISTS order_items_order ON order_items (order_id);
 CREATE TABLE IF NOT EXISTS webhooks (
-    id INTEGER PRIMARY KEY, type TEXT NOT NULL, category_id INTEGER,
+    -- ids are never reused: pending retries name their subscription
+    id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, category_id INTEGER,
     fields TEXT NOT NULL, api_url TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS deliveries (

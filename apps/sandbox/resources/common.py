@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from apps.sandbox.errors import bad_request
-from apps.sandbox.fields import Field, FieldError
+from apps.sandbox.fields import MAX_INT, Field, FieldError
 
 PAGE_SIZE = 100
 
@@ -50,7 +50,7 @@ def require_object(body: Any) -> dict[str, Any]:
 
 
 def parse_int_param(name: str, raw: str) -> int:
-    if not raw.strip().lstrip("-").isdigit():
+    if not raw.strip().lstrip("-").isdigit() or abs(int(raw)) > MAX_INT:
         raise bad_request(f"Invalid value '{raw}' for the {name} parameter.")
     return int(raw)
 

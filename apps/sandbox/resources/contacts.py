@@ -158,8 +158,7 @@ def save(ctx: Ctx, contact_id: int | None, body: Any) -> dict[str, Any]:
     if "BusinessId" in changes:
         _check_business(ctx.db, changes["BusinessId"], contact_type)
     before = loads(existing["data"]) if existing else {}
-    if existing is None:
-        _check_required(fields, changes, contact_type)
+    _check_required(fields, changes, contact_type, creating=existing is None)
     after = {**before, **changes}
     changed = [name for name, value in changes.items() if before.get(name) != value]
     now = now_text()
@@ -211,11 +210,14 @@ def _check_business(db: sqlite3.Connection, business_id: int | None, contact_typ
         raise bad_request(f"Invalid value '{business_id}' for the BusinessId field.")
 
 
-def _check_required(fields: dict[str, Field], changes: dict[str, Any], contact_type: str) -> None:
+def _check_required(
+    fields: dict[str, Field], changes: dict[str, Any], contact_type: str, *, creating: bool
+) -> None:
+    """A new contact needs its required fields; an update may not empty one."""
     required = ["Name"] if contact_type == "Business" else ["FirstName"]
     required += [name for name, field in fields.items() if field.required]
     for name in required:
-        if changes.get(name) in (None, "", []):
+        if (creating or name in changes) and changes.get(name) in (None, "", []):
             raise bad_request(f"The {fields[name].label} field is required.")
 
 

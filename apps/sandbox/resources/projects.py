@@ -201,9 +201,10 @@ def save(
     before = loads(existing["data"]) if existing else {}
     if existing is None:
         changes = _defaults(ctx.db, category_id, changes)
-        for name, field in fields.items():
-            if (field.required or name == "Name") and changes.get(name) in (None, "", []):
-                raise bad_request(f"The {field.label} field is required.")
+    for name, field in fields.items():
+        required = field.required or name == "Name"
+        if required and (existing is None or name in changes) and changes.get(name) in (None, ""):
+            raise bad_request(f"The {field.label} field is required.")
     now = now_text()
     after = {**before, **changes}
     changed = [name for name, value in changes.items() if before.get(name) != value]
