@@ -1,0 +1,1 @@
+"""Benchmark scripts: each starts what it measures, prints figures, and stops what it started."""

@@ -1,0 +1,1 @@
+"""One service per MiniCRM API area, reached as attributes of the client."""
