@@ -1,0 +1,82 @@
+# Developer entry points. On a fresh Debian machine with Python 3.11+, git and make:
+#   make run    start the console with everything it needs (see README.md)
+#   make test   the whole test suite, lint, format check and type check
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test lint format messages compilemessages debian-packages clean distclean
+
+run: $(STAMP) compilemessages
+	$(PY) scripts/run.py
+
+test: debian-packages $(STAMP) compilemessages
+	@status=0; \
+	$(VENV)/bin/pytest -n 2 || status=1; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/mypy . || status=1; \
+	exit $$status
+
+# redis-server, chromium, gettext and python3-venv for the tests (installs only what is missing).
+debian-packages:
+	@bash scripts/ensure-debian-packages.sh
+
+lint: $(STAMP)
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/mypy . || status=1; \
+	exit $$status
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The virtualenv. Debian ships python3 without venv/ensurepip; install python3-venv if
+# we may (root, or sudo), else say what to install. A failed attempt leaves a half-made
+# .venv behind, so it is removed before trying again.
+$(VENV)/bin/pip:
+	@$(PYTHON) -m venv $(VENV) || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "'$(PYTHON) -m venv' failed: install python3-venv (apt-get install python3-venv)." >&2; exit 1; fi; \
+	  echo "Installing python3-venv with apt-get"; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y python3-venv \
+	    && $(PYTHON) -m venv $(VENV); \
+	}
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(VENV)/bin/pip
+	$(VENV)/bin/pip install -e '.[dev,postgres]'
+	@touch $@
+
+# Compiled translations are committed, so a machine without gettext still has them;
+# with msgfmt present they are rebuilt whenever a .po file is newer.
+compilemessages: $(MO_FILES)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then \
+	  $(PY) manage.py compilemessages --locale $* --ignore '.venv' --ignore 'staticfiles'; \
+	else \
+	  echo "msgfmt not found (apt-get install gettext): using the committed $@"; \
+	fi
+
+# Refresh the .po files from the source after changing translatable strings.
+messages: $(STAMP)
+	$(PY) manage.py makemessages --all --ignore '.venv' --ignore 'staticfiles' \
+	  --ignore 'static' --ignore 'tests' --ignore 'docs'
+
+clean:
+	rm -rf staticfiles .pytest_cache .mypy_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+# Also the virtualenv and the local state: the database, the sandbox data and Redis's files.
+distclean: clean
+	rm -rf $(VENV) .run db.sqlite3

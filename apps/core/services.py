@@ -1,0 +1,21 @@
+"""Writes that belong to the console itself rather than to a MiniCRM resource."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+
+def superuser_ensure(*, username: str) -> str | None:
+    """Create the superuser `username` with a random password unless the user exists.
+
+    Returns the new password when the user was created, None when it already existed
+    (an existing user is left untouched).
+    """
+    user_model = get_user_model()
+    with transaction.atomic():
+        if user_model.objects.filter(username=username).exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        user_model.objects.create_superuser(username=username, email="", password=password)
+    return password
