@@ -197,6 +197,10 @@ MINICRM_API_KEY = os.environ.get("MINICRM_API_KEY", "")
 # MiniCRM allows this many requests per system in any sliding window of this many seconds.
 MINICRM_RATE_LIMIT = _env_int("MINICRM_RATE_LIMIT", 180)
 MINICRM_RATE_WINDOW = _env_float("MINICRM_RATE_WINDOW", 60.0)
+# The share of the budget kept for people using the console while a bulk job runs.
+MINICRM_INTERACTIVE_RESERVE = _env_float("MINICRM_INTERACTIVE_RESERVE", 0.2)
+# How long a fetched schema (fields and dropdown values) is kept before it is read again.
+MINICRM_SCHEMA_TTL = _env_int("MINICRM_SCHEMA_TTL", 3600)
 
 # --- Logging -----------------------------------------------------------------------------
 

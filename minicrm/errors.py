@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 import requests
@@ -101,7 +102,14 @@ def error_text(response: requests.Response) -> str:
 
 
 def field_of(message: str, payload: dict[str, Any] | None) -> str | None:
-    """The payload field a 400 message is about: by name, by label, or by the refused value."""
+    """The field a 400 message is about.
+
+    MiniCRM names a field by its label ("for the Lead qualification field"), which the API
+    never lists; so the label is matched against the names sent (exactly, then as the end of
+    a name: "Sales status" is "AutoSalesV3_SalesStatus"), then the refused value against the
+    values sent (MiniCRM cuts long ones to "..."), and last a one-word label is taken as the
+    name without its accents ("Forrás" is "Forras").
+    """
     payload = payload or {}
     for pattern in _FIELD_PATTERNS:
         match = pattern.search(message)
@@ -111,20 +119,45 @@ def field_of(message: str, payload: dict[str, Any] | None) -> str | None:
         if groups.get("name"):
             return groups["name"]
         label = groups.get("label") or ""
-        wanted = _squash(label)
-        for key in payload:
-            if _squash(key) == wanted:
-                return key
-        if groups.get("value") is not None:
-            for key, value in payload.items():
-                if _as_text(value) == groups["value"]:
-                    return key
-        return label if label and " " not in label else None
+        return (
+            _by_label(label, payload)
+            or _by_value(groups.get("value"), payload)
+            or (_plain(label) if label and " " not in label.strip() else None)
+        )
     return None
 
 
+def _by_label(label: str, payload: dict[str, Any]) -> str | None:
+    wanted = _squash(label)
+    if not wanted:
+        return None
+    exact = [key for key in payload if _squash(key) == wanted]
+    ending = [key for key in payload if _squash(key).endswith(wanted)]
+    for found in (exact, ending):
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def _by_value(value: str | None, payload: dict[str, Any]) -> str | None:
+    if value is None:
+        return None
+    cut = value.endswith("...")
+    found = [
+        key
+        for key, sent in payload.items()
+        if _as_text(sent) == value or (cut and _as_text(sent).startswith(value[:-3]))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.casefold())
+    return re.sub(r"[^a-z0-9]", "", _plain(text).casefold())
 
 
 def _as_text(value: Any) -> str:

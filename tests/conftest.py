@@ -9,6 +9,7 @@ by a whole worker session: tests may add records to them but must not change see
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+import redis
 import requests
+from pytest_django.fixtures import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_ID = "12345"
@@ -254,3 +257,72 @@ def module_sandbox_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield launcher
     finally:
         launcher.close()
+
+
+# -- Redis ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a free port for this worker session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    workdir: Path = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    connection = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            connection.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        connection.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def minicrm_settings(settings: Settings, sandbox_doc: Sandbox, redis_url: str) -> Sandbox:
+    """Point the console's MiniCRM settings at the doc sandbox and the private Redis."""
+    settings.MINICRM_BASE_URL = sandbox_doc.base_url
+    settings.MINICRM_SYSTEM_ID = sandbox_doc.system_id
+    settings.MINICRM_API_KEY = sandbox_doc.api_key
+    settings.REDIS_URL = redis_url
+    redis.Redis.from_url(redis_url).flushdb()
+    return sandbox_doc

@@ -5,6 +5,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from apps.core.minicrm import minicrm_client
+
 
 def superuser_ensure(*, username: str) -> str | None:
     """Create the superuser `username` with a random password unless the user exists.
@@ -19,3 +21,8 @@ def superuser_ensure(*, username: str) -> str | None:
         password = secrets.token_urlsafe(12)
         user_model.objects.create_superuser(username=username, email="", password=password)
     return password
+
+
+def minicrm_schema_refresh(*entities: str) -> None:
+    """Drop cached MiniCRM schemas ("Person", "Business", "Project/10"); all if none named."""
+    minicrm_client().schemas.refresh(*entities)

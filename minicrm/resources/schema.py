@@ -8,6 +8,7 @@ answers are cached (any object with get/set/delete, a dict with a TTL by default
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 TEXT_TYPE = re.compile(r"^Text\((\d+)\)$")
 KINDS = {"Int": "int", "Float": "float", "Date": "date", "DateTime": "datetime", "Boolean": "bool"}
 READ_ONLY = {
-    "Person": {"Id", "Deleted", "CreatedAt", "UpdatedAt", "ParentId", "Type"},
-    "Business": {"Id", "Deleted", "CreatedAt", "UpdatedAt", "ParentId", "Type"},
+    "Person": {"Id", "Deleted", "CreatedAt", "UpdatedAt", "ParentId"},
+    "Business": {"Id", "Deleted", "CreatedAt", "UpdatedAt", "ParentId"},
     "Project": {
         "Id",
         "BusinessId",
@@ -34,7 +35,7 @@ READ_ONLY = {
     },
 }
 REQUIRED = {"Person": {"FirstName"}, "Business": {"Name"}, "Project": {"Name"}}
-CREATE_ONLY = {"Project": {"CategoryId"}}
+CREATE_ONLY = {"Project": {"CategoryId"}, "Person": {"Type"}, "Business": {"Type"}}
 TRUE_WORDS = {"1", "true", "yes", "on", "igen"}
 FALSE_WORDS = {"0", "false", "no", "off", "nem", ""}
 
@@ -69,6 +70,24 @@ class MemorySchemaCache:
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
+
+
+class RedisSchemaCache:
+    """Schemas kept in Redis, shared by every process, for `ttl` seconds."""
+
+    def __init__(self, connection: Any, ttl: int = 3600) -> None:
+        self.redis = connection
+        self.ttl = ttl
+
+    def get(self, key: str) -> Any:
+        raw = self.redis.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any) -> None:
+        self.redis.set(key, json.dumps(value), ex=self.ttl)
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(key)
 
 
 def humanize(name: str) -> str:
@@ -236,11 +255,11 @@ class Schema:
 
     @classmethod
     def parse(cls, entity: str, data: dict[str, Any], category_id: int | None = None) -> Schema:
-        return cls(
-            entity,
-            category_id,
-            {name: FieldSpec.from_schema(entity, name, value) for name, value in data.items()},
-        )
+        fields = {name: FieldSpec.from_schema(entity, name, value) for name, value in data.items()}
+        if entity in ("Person", "Business") and "Type" not in fields:
+            # Writes name the kind of a new contact, though the schema does not list it.
+            fields["Type"] = FieldSpec.from_schema(entity, "Type", "Text(16)")
+        return cls(entity, category_id, fields)
 
     @property
     def editable(self) -> list[FieldSpec]:

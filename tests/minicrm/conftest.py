@@ -1,74 +1,15 @@
-"""Fixtures for the client tests: a private Redis server and clients bound to sandboxes."""
+"""Fixtures for the client tests: clients bound to sandboxes, sharing a budget in Redis."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
 from minicrm import MiniCRMClient
 from minicrm.ratelimit import RedisBudget
-from tests.conftest import Sandbox, free_port
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server on a free port for this worker session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server)")
-    workdir: Path = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(workdir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxmemory-policy",
-            "noeviction",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    connection = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            connection.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        connection.close()
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture
-def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url)
-    connection.flushdb()
-    yield connection
-    connection.close()
+from tests.conftest import Sandbox, SandboxStarter
 
 
 def make_client(sandbox: Sandbox, connection: redis.Redis, **options: object) -> MiniCRMClient:
@@ -95,5 +36,20 @@ def doc_client(sandbox_doc: Sandbox, redis_client: redis.Redis) -> Iterator[Mini
 @pytest.fixture
 def demo_client(sandbox_demo: Sandbox, redis_client: redis.Redis) -> Iterator[MiniCRMClient]:
     client = make_client(sandbox_demo, redis_client)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def private_demo(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    """A demo sandbox of one test module: its request log is the module's, its cards too."""
+    return module_sandbox_factory("demo")
+
+
+@pytest.fixture
+def logged_client(private_demo: Sandbox, redis_client: redis.Redis) -> Iterator[MiniCRMClient]:
+    """A client on the module's own demo sandbox, whose request log starts empty."""
+    assert private_demo.delete("/_sandbox/requests").status_code == 200
+    client = make_client(private_demo, redis_client)
     yield client
     client.close()

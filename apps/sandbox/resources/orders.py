@@ -102,9 +102,10 @@ def view(db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "Subject": data.get("Subject", ""),
         "Performance": data.get("Performance", ""),
         "CurrencyCode": currency,
+        # Each total is rounded on its own and the gross is their sum, so the figures add up.
         "AmountNet": _amount(net, currency),
         "AmountVat": _amount(vat, currency),
-        "Amount": _amount(net + vat, currency),
+        "Amount": str(Decimal(_amount(net, currency)) + Decimal(_amount(vat, currency))),
         "Items": item_views,
         "Project": custom,
     }

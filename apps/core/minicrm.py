@@ -1,0 +1,57 @@
+"""The MiniCRM client as the console uses it, configured from settings.
+
+Web requests use the interactive priority (they may use the whole budget); Celery tasks and
+management commands use the bulk priority (they leave the reserved share to people). Every
+process shares one budget and one schema cache through Redis.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+from django.conf import settings
+
+from minicrm import MiniCRMClient, Priority
+from minicrm.ratelimit import RedisBudget
+from minicrm.resources.schema import RedisSchemaCache
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def minicrm_budget() -> RedisBudget:
+    return RedisBudget(
+        _redis(settings.REDIS_URL),
+        system_id=settings.MINICRM_SYSTEM_ID,
+        limit=settings.MINICRM_RATE_LIMIT,
+        window=settings.MINICRM_RATE_WINDOW,
+        reserve=settings.MINICRM_INTERACTIVE_RESERVE,
+    )
+
+
+@cache
+def _client(
+    base_url: str, system_id: str, api_key: str, redis_url: str, priority: Priority
+) -> MiniCRMClient:
+    return MiniCRMClient(
+        system_id=system_id,
+        api_key=api_key,
+        base_url=base_url,
+        budget=minicrm_budget(),
+        priority=priority,
+        schema_cache=RedisSchemaCache(_redis(redis_url), ttl=settings.MINICRM_SCHEMA_TTL),
+    )
+
+
+def minicrm_client(priority: Priority = Priority.INTERACTIVE) -> MiniCRMClient:
+    """The client for this process and priority (one HTTP session each, kept for reuse)."""
+    return _client(
+        settings.MINICRM_BASE_URL,
+        settings.MINICRM_SYSTEM_ID,
+        settings.MINICRM_API_KEY,
+        settings.REDIS_URL,
+        priority,
+    )
