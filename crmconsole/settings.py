@@ -83,6 +83,11 @@ INSTALLED_APPS = [
     "template_partials",
     "apps.core",
     "apps.sandbox",
+    "apps.writes",
+    "apps.contacts",
+    "apps.cards",
+    "apps.todos",
+    "apps.orders",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +135,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the Celery workers write to one file: wait for each other's locks,
+    # take the write lock when a transaction starts, and let readers read while one writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Tests that run a real Celery worker need a database file both processes can open.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".run" / "test-db.sqlite3")}
 
 # --- Auth --------------------------------------------------------------------------------
 
@@ -188,6 +203,21 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = {
+    # The write queue's safety net: re-queue writes whose task was lost or whose retry is due.
+    "sweep-writes": {
+        "task": "apps.writes.tasks.sweep_writes",
+        "schedule": _env_float("WRITE_QUEUE_SWEEP_SECONDS", 10.0),
+    },
+}
+
+# --- Write queue -------------------------------------------------------------------------
+
+# A write still "sending" after this many seconds is taken to have lost its worker.
+WRITE_QUEUE_STALE_SECONDS = _env_float("WRITE_QUEUE_STALE_SECONDS", 300.0)
+# Retries of transient failures back off exponentially up to this many seconds.
+WRITE_QUEUE_MAX_BACKOFF = _env_float("WRITE_QUEUE_MAX_BACKOFF", 300.0)
 
 # --- MiniCRM -----------------------------------------------------------------------------
 
@@ -197,6 +227,9 @@ MINICRM_API_KEY = os.environ.get("MINICRM_API_KEY", "")
 # MiniCRM allows this many requests per system in any sliding window of this many seconds.
 MINICRM_RATE_LIMIT = _env_int("MINICRM_RATE_LIMIT", 180)
 MINICRM_RATE_WINDOW = _env_float("MINICRM_RATE_WINDOW", 60.0)
+# Seconds to wait for MiniCRM to accept a connection, and then for its answer.
+MINICRM_CONNECT_TIMEOUT = _env_float("MINICRM_CONNECT_TIMEOUT", 5.0)
+MINICRM_READ_TIMEOUT = _env_float("MINICRM_READ_TIMEOUT", 30.0)
 # The share of the budget kept for people using the console while a bulk job runs.
 MINICRM_INTERACTIVE_RESERVE = _env_float("MINICRM_INTERACTIVE_RESERVE", 0.2)
 # How long a fetched schema (fields and dropdown values) is kept before it is read again.

@@ -36,7 +36,7 @@ log = logging.getLogger("minicrm")
 
 DEFAULT_BASE_URL = "https://r3.minicrm.hu"
 TEST_BASE_URL = "https://r3-test.minicrm.hu"
-DEFAULT_DEADLINES = {Priority.INTERACTIVE: 10.0, Priority.BULK: 300.0}
+DEFAULT_DEADLINES = {Priority.INTERACTIVE: 10.0, Priority.BULK: 120.0}
 RETRYABLE_STATUSES = {500, 502, 503, 504}
 
 __all__ = ["DEFAULT_BASE_URL", "TEST_BASE_URL", "MiniCRMClient", "Priority"]

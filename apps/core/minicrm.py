@@ -22,6 +22,11 @@ def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
+def redis_connection() -> redis.Redis:
+    """The console's Redis (budget, schema cache, write-queue locks)."""
+    return _redis(settings.REDIS_URL)
+
+
 def minicrm_budget() -> RedisBudget:
     return RedisBudget(
         _redis(settings.REDIS_URL),
@@ -43,6 +48,7 @@ def _client(
         budget=minicrm_budget(),
         priority=priority,
         schema_cache=RedisSchemaCache(_redis(redis_url), ttl=settings.MINICRM_SCHEMA_TTL),
+        timeout=(settings.MINICRM_CONNECT_TIMEOUT, settings.MINICRM_READ_TIMEOUT),
     )
 
 

@@ -1,0 +1,99 @@
+"""What the dashboard reads about the write queue: per object, per user, per job, in total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+
+from apps.core.minicrm import minicrm_budget
+from apps.writes.models import BulkJob, Write
+from minicrm.ratelimit import reserved_limit
+
+
+def writes_for_object(*, target_type: str, target_id: int) -> QuerySet[Write]:
+    """The writes of one object that are not done yet: pending, failed or in conflict."""
+    return Write.objects.filter(
+        target_type=target_type, target_id=target_id, state__in=Write.OPEN_STATES
+    ).order_by("id")
+
+
+def writes_for_user(*, user: User, states: tuple[str, ...] = ()) -> QuerySet[Write]:
+    writes = Write.objects.filter(requested_by=user)
+    if states:
+        writes = writes.filter(state__in=states)
+    return writes.order_by("-id")
+
+
+def pending_values(*, target_type: str, target_id: int) -> dict[str, Any]:
+    """The values queued writes will set on an object, latest last, to show over MiniCRM's."""
+    values: dict[str, Any] = {}
+    for write in writes_for_object(target_type=target_type, target_id=target_id).filter(
+        state__in=Write.PENDING_STATES, kind__endswith=".update"
+    ):
+        values.update(write.payload)
+    return values
+
+
+def writes_per_second() -> float:
+    """How fast the queue drains: the bulk share of the budget, per second."""
+    budget = minicrm_budget()
+    return reserved_limit(budget.limit, budget.reserve) / budget.window
+
+
+def seconds_to_send(count: int) -> float:
+    """The expected time to send `count` queued writes within the budget."""
+    if count <= 0:
+        return 0.0
+    cooling = minicrm_budget().usage().cooling_down
+    return cooling + count / writes_per_second()
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    counts: dict[str, int]  # state -> number of writes
+    pending: int
+    eta_seconds: float
+
+
+def queue_status() -> QueueStatus:
+    counts = dict.fromkeys(Write.State.values, 0)
+    for row in Write.objects.values("state").annotate(n=Count("id")):
+        counts[row["state"]] = row["n"]
+    pending = counts[Write.State.QUEUED] + counts[Write.State.SENDING]
+    return QueueStatus(counts=counts, pending=pending, eta_seconds=seconds_to_send(pending))
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job: BulkJob
+    done: int
+    failed: int
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return self.job.total
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.done + self.failed) / self.total) if self.total else 100
+
+    @property
+    def eta_seconds(self) -> float:
+        return seconds_to_send(self.pending)
+
+
+def bulk_job_progress(*, job_id: int) -> JobProgress:
+    job = BulkJob.objects.get(pk=job_id)
+    counts = {row["state"]: row["n"] for row in job.writes.values("state").annotate(n=Count("id"))}
+    done = counts.get(Write.State.DONE, 0)
+    failed = sum(counts.get(s, 0) for s in (Write.State.FAILED, Write.State.CONFLICT))
+    pending = sum(counts.get(s, 0) for s in Write.PENDING_STATES)
+    return JobProgress(job=job, done=done, failed=failed, pending=pending)

@@ -1,0 +1,366 @@
+"""The write queue: record a change, send it paced and in order, retry, or stop for a person.
+
+The database is the queue. `write_enqueue` stores a write (in the caller's transaction) and,
+after commit, starts a `send_write` task. Each task sends its write and then keeps draining
+writes that are due, so a burst of a thousand writes needs a handful of tasks, and a lost
+Celery message loses nothing: the periodic `writes_sweep` starts tasks again while writes
+are due. Writes to one object go one at a time (a Redis lock per object) and in id order;
+a failed or conflicting write holds the later writes to its object back until a person
+retries or discards it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from redis.exceptions import LockError
+
+from apps.core.minicrm import minicrm_client, redis_connection
+from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
+from apps.writes.models import BulkJob, Write
+from minicrm import (
+    BadRequest,
+    MethodNotAllowed,
+    MiniCRMError,
+    NotFound,
+    Priority,
+    RateLimited,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ERRORS = (BadRequest, NotFound, MethodNotAllowed)
+DRAIN_SECONDS = 50.0  # a task drains this long, then hands over to a fresh task
+DRAINERS = 4  # tasks started for a bulk job or by the sweep
+HEARTBEAT_KEY = "minicrm:writes:draining"
+
+Requester = User | AnonymousUser | None
+
+
+# -- recording --------------------------------------------------------------------------------
+
+
+def write_enqueue(
+    *,
+    kind: str,
+    target_type: str,
+    target_id: int | None = None,
+    payload: dict[str, Any],
+    seen: dict[str, Any] | None = None,
+    user: Requester = None,
+    job: BulkJob | None = None,
+) -> Write:
+    """Record one change for MiniCRM; it is sent after the surrounding transaction commits."""
+    write = Write(
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        payload=payload,
+        seen=seen or None,
+        requested_by=user if isinstance(user, User) else None,
+        job=job,
+    )
+    if kind == Write.Kind.PROJECT_CREATE and not payload.get("ReferenceId"):
+        # The reference lets a retry find the card if an earlier attempt created it.
+        write.payload = {**payload, "ReferenceId": f"{REFERENCE_PREFIX}{write.reference}"}
+    write.save()
+    _start_after_commit([write.pk])
+    return write
+
+
+def bulk_update(
+    *,
+    target_type: str,
+    target_ids: Iterable[int],
+    payload: dict[str, Any],
+    description: str,
+    user: Requester = None,
+) -> BulkJob:
+    """Queue the same change for many objects as one job with progress."""
+    ids = list(dict.fromkeys(int(i) for i in target_ids))
+    kind = {"project": Write.Kind.PROJECT_UPDATE, "contact": Write.Kind.CONTACT_UPDATE}[target_type]
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            description=description,
+            created_by=user if isinstance(user, User) else None,
+            total=len(ids),
+        )
+        writes = Write.objects.bulk_create(
+            Write(
+                kind=kind,
+                target_type=target_type,
+                target_id=target_id,
+                payload=payload,
+                requested_by=job.created_by,
+                job=job,
+            )
+            for target_id in ids
+        )
+        _start_after_commit([w.pk for w in writes[:DRAINERS]])
+    return job
+
+
+def _start_after_commit(write_ids: list[int]) -> None:
+    def start() -> None:
+        from apps.writes.tasks import send_write
+
+        Write.objects.filter(pk__in=write_ids).update(enqueued_at=timezone.now())
+        for write_id in write_ids:
+            send_write.delay(write_id)
+
+    transaction.on_commit(start)
+
+
+# -- people's decisions -------------------------------------------------------------------------
+
+
+def write_retry(*, write_id: int, overwrite: bool = False) -> Write:
+    """Send a failed write again (a conflict is sent over MiniCRM's value with overwrite)."""
+    with transaction.atomic():
+        write = Write.objects.select_for_update().get(pk=write_id)
+        if write.state not in (Write.State.FAILED, Write.State.CONFLICT):
+            return write
+        if write.state == Write.State.CONFLICT and overwrite:
+            write.seen = None
+        write.state = Write.State.QUEUED
+        write.next_attempt_at = timezone.now()
+        write.last_error = ""
+        write.error_field = ""
+        write.save()
+        _start_after_commit([write.pk])
+    return write
+
+
+def write_discard(*, write_id: int) -> Write:
+    """Give up a write that has not reached MiniCRM; later writes to its object go on."""
+    with transaction.atomic():
+        write = Write.objects.select_for_update().get(pk=write_id)
+        if write.state in (Write.State.QUEUED, Write.State.FAILED, Write.State.CONFLICT):
+            write.state = Write.State.DISCARDED
+            write.save()
+            _start_next_after_commit(write)
+    return write
+
+
+# -- sending --------------------------------------------------------------------------------
+
+
+def write_send(write_id: int | None) -> int:
+    """Send this write if it is due, then any others that are due; return how many were sent.
+
+    Safe to call any number of times for the same write: a done write is not sent again, and
+    a write whose object another task is sending is left to that task.
+    """
+    sent = 0
+    started = time.monotonic()
+    candidate: int | None = write_id
+    while True:
+        if candidate is not None and _send_one(candidate):
+            sent += 1
+        redis_connection().set(HEARTBEAT_KEY, "1", ex=int(DRAIN_SECONDS))
+        if time.monotonic() - started > DRAIN_SECONDS:
+            _hand_over()
+            return sent
+        candidate = _next_due()
+        if candidate is None:
+            return sent
+
+
+def _due_filter(now: Any) -> Q:
+    stale = now - timedelta(seconds=settings.WRITE_QUEUE_STALE_SECONDS)
+    return Q(state=Write.State.QUEUED, next_attempt_at__lte=now) | Q(
+        state=Write.State.SENDING, sending_since__lt=stale
+    )
+
+
+def _next_due() -> int | None:
+    """The oldest due write whose object nobody is sending now and that nothing holds back."""
+    for write in Write.objects.filter(_due_filter(timezone.now())).order_by("id")[:50]:
+        if not _held_back(write) and not _locked(write):
+            return write.pk
+    return None
+
+
+def _held_back(write: Write) -> bool:
+    if write.target_id is None:
+        return False
+    return Write.objects.filter(
+        target_type=write.target_type,
+        target_id=write.target_id,
+        id__lt=write.pk,
+        state__in=Write.OPEN_STATES,
+    ).exists()
+
+
+def _lock(write: Write) -> Any:
+    return redis_connection().lock(
+        f"minicrm:writes:lock:{write.lock_key}",
+        timeout=settings.WRITE_QUEUE_STALE_SECONDS,
+        blocking=False,
+    )
+
+
+def _locked(write: Write) -> bool:
+    return bool(redis_connection().exists(f"minicrm:writes:lock:{write.lock_key}"))
+
+
+def _send_one(write_id: int) -> bool:
+    write = Write.objects.filter(pk=write_id).first()
+    if write is None:
+        return False
+    lock = _lock(write)
+    if not lock.acquire(blocking=False):
+        return False  # another task is sending a write of this object
+    try:
+        return _send_locked(write_id)
+    finally:
+        try:
+            lock.release()
+        except LockError:  # it expired: the write was stale anyway
+            log.warning("write %s outlived its lock", write_id)
+
+
+def _send_locked(write_id: int) -> bool:
+    with transaction.atomic():
+        write = Write.objects.select_for_update().get(pk=write_id)
+        now = timezone.now()
+        # A write found "sending" while we hold its object's lock lost its sender (a killed
+        # worker): it is resumed, as an attempt that may already have reached MiniCRM.
+        due = write.state == Write.State.SENDING or (
+            write.state == Write.State.QUEUED and write.next_attempt_at <= now
+        )
+        if not due or _held_back(write):
+            return False
+        write.uncertain = write.uncertain or write.state == Write.State.SENDING
+        write.state = Write.State.SENDING
+        write.attempts += 1
+        write.sending_since = now
+        write.save()
+    client = minicrm_client(Priority.BULK)
+    try:
+        before = snapshot(client, write)
+        if before:
+            write.result = {**(write.result or {}), **before}
+            write.save(update_fields=["result", "updated_at"])
+        delivered = deliver(client, write)
+    except Conflict as conflict:
+        _finish(
+            write,
+            Write.State.CONFLICT,
+            error="The object changed in MiniCRM since it was read.",
+            result={"conflict": conflict.fields},
+        )
+    except MaybeApplied as unsure:
+        _finish(write, Write.State.FAILED, error=str(unsure))
+    except PERMANENT_ERRORS as error:
+        field = error.field if isinstance(error, BadRequest) else None
+        _finish(write, Write.State.FAILED, error=error.message, field=field or "")
+    except RateLimited as error:
+        _retry_later(write, error, ambiguous=False, at_least=error.retry_after)
+    except Unauthorized as error:
+        _retry_later(write, error, ambiguous=False, at_least=60)
+    except MiniCRMError as error:  # connection, timeout, 5xx: it may or may not have landed
+        _retry_later(write, error, ambiguous=True)
+    else:
+        write.target_id = delivered.target_id if delivered.target_id else write.target_id
+        _finish(write, Write.State.DONE, result=delivered.result)
+        return True
+    return False
+
+
+def _finish(
+    write: Write,
+    state: str,
+    *,
+    error: str = "",
+    field: str = "",
+    result: dict[str, Any] | None = None,
+) -> None:
+    with transaction.atomic():
+        write.state = state
+        write.last_error = error
+        write.error_field = field
+        write.uncertain = False if state == Write.State.DONE else write.uncertain
+        if result:
+            write.result = {**(write.result or {}), **result}
+        if state == Write.State.DONE:
+            write.done_at = timezone.now()
+        write.save()
+        if state == Write.State.DONE:
+            _start_next_after_commit(write)
+    if state != Write.State.DONE:
+        log.warning("write %s %s: %s", write.pk, state, error)
+
+
+def _retry_later(
+    write: Write, error: MiniCRMError, *, ambiguous: bool, at_least: float = 0.0
+) -> None:
+    backoff = min(settings.WRITE_QUEUE_MAX_BACKOFF, 2.0 ** min(write.attempts, 16))
+    delay = max(at_least, backoff * (0.5 + random.random() / 2))
+    with transaction.atomic():
+        write.state = Write.State.QUEUED
+        write.uncertain = write.uncertain or ambiguous
+        write.last_error = error.message
+        write.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        write.save()
+    log.info("write %s: %s; retrying in %.0f s", write.pk, error.message, delay)
+    if delay <= 60:
+        from apps.writes.tasks import send_write
+
+        send_write.apply_async((write.pk,), countdown=delay)
+
+
+def _start_next_after_commit(write: Write) -> None:
+    """Start the next write of the same object, which this one held back."""
+    if write.target_id is None:
+        return
+    following = (
+        Write.objects.filter(
+            target_type=write.target_type,
+            target_id=write.target_id,
+            id__gt=write.pk,
+            state=Write.State.QUEUED,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        _start_after_commit([following])
+
+
+def _hand_over() -> None:
+    following = _next_due()
+    if following is not None:
+        _start_after_commit([following])
+
+
+def writes_sweep() -> int:
+    """Start tasks for due writes nobody is draining (lost messages, a restarted Redis or a
+    killed worker, retries whose time has come); return how many tasks were started."""
+    due = list(
+        Write.objects.filter(_due_filter(timezone.now()))
+        .order_by("id")
+        .values_list("pk", flat=True)[:DRAINERS]
+    )
+    if not due:
+        return 0
+    stale = Write.objects.filter(
+        state=Write.State.SENDING,
+        sending_since__lt=timezone.now() - timedelta(seconds=settings.WRITE_QUEUE_STALE_SECONDS),
+    ).exists()
+    if redis_connection().exists(HEARTBEAT_KEY) and not stale:
+        return 0  # tasks are draining the queue right now
+    _start_after_commit(due)
+    return len(due)
