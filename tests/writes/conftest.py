@@ -220,7 +220,8 @@ def sandbox_records(queue_rig: QueueRig) -> Callable[[str, dict[str, object]], l
     """Every search row of the rig's sandbox for a resource and filter (all pages)."""
 
     def rows(entity: str, params: dict[str, object]) -> list[dict]:
-        found, page = [], 0
+        found: list[dict] = []
+        page = 0
         while True:
             body = queue_rig.sandbox.get(f"/Api/R3/{entity}", params={**params, "Page": page})
             body.raise_for_status()
