@@ -6,6 +6,7 @@ MiniCRM sandbox). README.md lists the variables.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -98,9 +99,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless its view is marked login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.core.middleware.UserTimezoneMiddleware",
+    "apps.core.middleware.MiniCRMErrorMiddleware",
 ]
 
 ROOT_URLCONF = "crmconsole.urls"
@@ -120,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.core.context_processors.console",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -143,8 +149,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests that run a real Celery worker need a database file both processes can open.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".run" / "test-db.sqlite3")}
+    # Tests that run a real Celery worker need a database file both processes can open; one
+    # per test process, so that test runs side by side never share one.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"crmconsole-test-{os.getpid()}.sqlite3")
+    }
 
 # --- Auth --------------------------------------------------------------------------------
 
@@ -167,6 +176,7 @@ LANGUAGES = [
     ("hu", _("Hungarian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["crmconsole.formats"]
 TIME_ZONE = "Europe/Budapest"
 USE_I18N = True
 USE_TZ = True
@@ -234,6 +244,13 @@ MINICRM_READ_TIMEOUT = _env_float("MINICRM_READ_TIMEOUT", 30.0)
 MINICRM_INTERACTIVE_RESERVE = _env_float("MINICRM_INTERACTIVE_RESERVE", 0.2)
 # How long a fetched schema (fields and dropdown values) is kept before it is read again.
 MINICRM_SCHEMA_TTL = _env_int("MINICRM_SCHEMA_TTL", 3600)
+# How long a card or contact read from MiniCRM is served from the cache (writes and webhooks
+# forget what they change sooner).
+MINICRM_READ_CACHE_TTL = _env_int("MINICRM_READ_CACHE_TTL", 300)
+# MiniCRM's dates carry no time zone: they are this zone's local time.
+MINICRM_TIME_ZONE = os.environ.get("MINICRM_TIME_ZONE", "Europe/Budapest")
+# How long a form waits for its change to reach MiniCRM before saying it is queued.
+WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
 
 # --- Logging -----------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
-"""Top-level URLs: the admin, login/logout, the language switch and the console itself."""
+"""Top-level URLs: the admin, login/logout, the language switch and the console's apps."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +14,13 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The login page offers the language switch too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("apps.core.urls")),
+    path("", include("apps.contacts.urls")),
+    path("", include("apps.cards.urls")),
+    path("", include("apps.writes.urls")),
 ]
+
+handler404 = "apps.core.errors.not_found"
+handler500 = "apps.core.errors.server_error"

@@ -1,8 +1,15 @@
-"""Read-only answers about the console's own configuration."""
+"""Reads the whole console shares: its configuration, MiniCRM's modules, the header gauges."""
 
 from dataclasses import dataclass
+from typing import Any
 
+import redis
 from django.conf import settings
+
+from apps.core.minicrm import minicrm_budget, minicrm_client
+from apps.core.readcache import cached_json
+from apps.writes.models import Write
+from minicrm import MiniCRMError, NotFound
 
 
 @dataclass(frozen=True)
@@ -21,4 +28,73 @@ def minicrm_backend_get() -> MiniCRMBackend:
         system_id=settings.MINICRM_SYSTEM_ID,
         rate_limit=settings.MINICRM_RATE_LIMIT,
         rate_window=settings.MINICRM_RATE_WINDOW,
+    )
+
+
+@dataclass(frozen=True)
+class Module:
+    """A MiniCRM module (Category) as the navigation shows it."""
+
+    id: int
+    name: str
+    is_helpdesk: bool = False
+
+
+def module_list() -> list[Module]:
+    """MiniCRM's modules in their own order; empty (not an error) when MiniCRM is away."""
+    try:
+        rows = cached_json(
+            "categories",
+            "all",
+            lambda: [
+                {"id": c.id, "name": c.name, "type": c.type}
+                for c in minicrm_client().categories.list()
+            ],
+        )
+    except (MiniCRMError, redis.RedisError):
+        return []
+    return [Module(row["id"], row["name"], row["type"] == "HelpDesk") for row in rows]
+
+
+def module_get(*, category_id: int) -> Module:
+    """One module; NotFound when MiniCRM has no such module."""
+    for module in module_list():
+        if module.id == category_id:
+            return module
+    raise NotFound(f"Module {category_id} not found.")
+
+
+@dataclass(frozen=True)
+class ConsoleStatus:
+    """The header's gauges: requests used of the budget, and the write queue."""
+
+    used: int
+    limit: int
+    window: float
+    cooling_down: float
+    pending_writes: int
+    my_failed_writes: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.limit)) if self.limit else 0
+
+
+def console_status(*, user: Any) -> ConsoleStatus | None:
+    """The header's gauges; None when Redis (which holds the budget) cannot be reached."""
+    try:
+        usage = minicrm_budget().usage()
+    except redis.RedisError:
+        return None
+    pending = Write.objects.filter(state__in=Write.PENDING_STATES).count()
+    failed = Write.objects.filter(
+        requested_by=user, state__in=(Write.State.FAILED, Write.State.CONFLICT)
+    ).count()
+    return ConsoleStatus(
+        used=usage.used,
+        limit=usage.limit,
+        window=usage.window,
+        cooling_down=usage.cooling_down,
+        pending_writes=pending,
+        my_failed_writes=failed,
     )

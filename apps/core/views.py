@@ -1,10 +1,70 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The console shell: the dashboard, the header's live gauges, global search, preferences
+and the administrators' settings page."""
 
-from apps.core.selectors import minicrm_backend_get
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.core.http import HtmxHttpRequest
+from apps.core.middleware import TIMEZONE_SESSION_KEY
+from apps.core.permissions import admin_only
+from apps.core.selectors import console_status, minicrm_backend_get
+from apps.core.services import minicrm_schema_refresh
+from apps.writes.selectors import queue_status
+
+COMMON_ZONES = ("Europe/Budapest", "Europe/Vienna", "Europe/Berlin", "Europe/London", "UTC")
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"backend": minicrm_backend_get()})
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"queue": queue_status()})
+
+
+def status(request: HtmxHttpRequest) -> HttpResponse:
+    """The header's budget gauge and pending writes, polled by HTMX."""
+    return render(
+        request, "core/_status.html", {"console_status": console_status(user=request.user)}
+    )
+
+
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    """The header's search box: email, phone or keyword, answered by the contact search."""
+    query = request.GET.get("q", "").strip()
+    return redirect(reverse("contacts:search") + ("?" + urlencode({"q": query}) if query else ""))
+
+
+def preferences(request: HtmxHttpRequest) -> HttpResponse:
+    zones = sorted(zoneinfo.available_timezones())
+    if request.method == "POST":
+        zone = request.POST.get("timezone", "")
+        if zone in zones:
+            request.session[TIMEZONE_SESSION_KEY] = zone
+            messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
+            return redirect("core:preferences")
+        messages.error(request, _("Choose a time zone from the list."))
+    current = request.session.get(TIMEZONE_SESSION_KEY, "")
+    return render(
+        request,
+        "core/preferences.html",
+        {"zones": zones, "common": COMMON_ZONES, "current": current},
+    )
+
+
+@admin_only
+def console_settings(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "core/settings.html", {"backend": minicrm_backend_get()})
+
+
+@admin_only
+@require_POST
+def schema_refresh(request: HtmxHttpRequest) -> HttpResponse:
+    minicrm_schema_refresh()
+    messages.success(request, _("MiniCRM's fields and dropdown values will be read again."))
+    return redirect("core:settings")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 
@@ -47,7 +49,10 @@ def seconds_to_send(count: int) -> float:
     """The expected time to send `count` queued writes within the budget."""
     if count <= 0:
         return 0.0
-    cooling = minicrm_budget().usage().cooling_down
+    try:
+        cooling = minicrm_budget().usage().cooling_down
+    except redis.RedisError:  # the budget is unknown; the pace alone still tells
+        cooling = 0.0
     return cooling + count / writes_per_second()
 
 
@@ -97,3 +102,23 @@ def bulk_job_progress(*, job_id: int) -> JobProgress:
     failed = sum(counts.get(s, 0) for s in (Write.State.FAILED, Write.State.CONFLICT))
     pending = sum(counts.get(s, 0) for s in Write.PENDING_STATES)
     return JobProgress(job=job, done=done, failed=failed, pending=pending)
+
+
+def write_wait(*, write_id: int, seconds: float) -> Write:
+    """The write once it is done, failed or in conflict, or as it is after `seconds`.
+
+    Forms use this to show MiniCRM's answer in place when the queue is quick, and say the
+    change is queued (with its expected time) when it is not.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        write = Write.objects.get(pk=write_id)
+        if write.state not in Write.PENDING_STATES or time.monotonic() >= deadline:
+            return write
+        time.sleep(0.1)
+
+
+def write_eta(*, write: Write) -> float:
+    """Expected seconds until a pending write is sent: the queue ahead of it, at budget pace."""
+    ahead = Write.objects.filter(state__in=Write.PENDING_STATES, id__lt=write.pk).count()
+    return seconds_to_send(ahead + 1)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.core.minicrm import minicrm_client, redis_connection
+from apps.core.readcache import forget_object
 from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
 from apps.writes.models import BulkJob, Write
 from minicrm import (
@@ -299,7 +300,9 @@ def _finish(
         write.save()
         if state == Write.State.DONE:
             _start_next_after_commit(write)
-    if state != Write.State.DONE:
+    if state == Write.State.DONE:
+        forget_object(write.target_type, write.target_id)  # the next read shows the change
+    else:
         log.warning("write %s %s: %s", write.pk, state, error)
 
 

@@ -90,8 +90,20 @@ class RedisSchemaCache:
         self.redis.delete(key)
 
 
+STANDARD_LABELS = {
+    "StatusId": "Status",
+    "UserId": "Owner",
+    "ContactId": "Contact",
+    "BusinessId": "Company",
+    "CategoryId": "Module",
+    "ReferenceId": "Reference",
+}
+
+
 def humanize(name: str) -> str:
     """'AutoSalesV3_Qualification' -> 'Auto sales v3 qualification', a label when none is known."""
+    if name in STANDARD_LABELS:
+        return STANDARD_LABELS[name]
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_+", " ", name).strip()
     return spaced[:1].upper() + spaced[1:].lower() if spaced else name
 

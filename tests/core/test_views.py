@@ -6,6 +6,11 @@ from django.urls import reverse
 API_KEY_MARKER = "api-key-marker-Zq7xv41"
 
 
+@pytest.fixture(autouse=True)
+def _minicrm(minicrm_settings):
+    """Every logged-in page shows MiniCRM's modules and the budget: use the doc sandbox."""
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="ana", password="correct-horse-42")
@@ -51,13 +56,13 @@ def test_wrong_password_shows_an_error(client, user):
 
 
 @pytest.mark.django_db
-def test_home_shows_the_backend_but_never_the_api_key(client, user, settings):
+def test_settings_show_the_backend_but_never_the_api_key(client, admin_user, settings):
     settings.MINICRM_BASE_URL = "https://r3-test.minicrm.hu"
     settings.MINICRM_SYSTEM_ID = "98765"
     settings.MINICRM_API_KEY = API_KEY_MARKER
-    client.force_login(user)
+    client.force_login(admin_user)
 
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("core:settings"))
 
     assert response.status_code == 200
     page = response.content.decode()

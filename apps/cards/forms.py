@@ -1,0 +1,150 @@
+"""Forms of the card pages: changelist filters, bulk actions, status change, the card form.
+
+The card form itself is built from the module's schema (apps/core/schema_forms.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.cards.selectors import STATUS_GROUPS, CardFilters, searchable_fields
+from minicrm.resources.schema import Schema
+
+BULK_ACTIONS = (
+    ("status", _("Change status")),
+    ("owner", _("Change owner")),
+    ("field", _("Set a field")),
+)
+
+
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
+
+
+class CardFilterForm(forms.Form):
+    """The changelist's query string: filters, field search and the page (`p`, from 1)."""
+
+    status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    group = forms.ChoiceField(
+        required=False, choices=[("", "—"), *((g, _(g)) for g in STATUS_GROUPS)]
+    )
+    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    field = forms.ChoiceField(required=False)
+    value = forms.CharField(required=False, max_length=200)
+    p = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+    def __init__(self, data: Any, *, schema: Schema) -> None:
+        super().__init__(data)
+        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+        owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
+        _choices(self, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
+        _choices(self, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
+        _choices(
+            self,
+            "field",
+            [
+                ("", "—"),
+                *((spec.name, spec.label) for spec in searchable_fields(schema)),
+            ],
+        )
+
+    def filters(self) -> CardFilters:
+        if not self.is_valid():
+            return CardFilters()
+        data = self.cleaned_data
+        return CardFilters(
+            status_id=data["status"],
+            status_group=data["group"] or None,
+            owner_id=data["owner"],
+            field=data["field"] or None,
+            value=data["value"] or None,
+        )
+
+    def page(self) -> int:
+        """MiniCRM's page number (from 0)."""
+        if self.is_valid() and self.cleaned_data["p"]:
+            return int(self.cleaned_data["p"]) - 1
+        return 0
+
+
+class BulkActionForm(forms.Form):
+    """Change status, owner or one field of the selected cards."""
+
+    selected = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={"required": _("Select the cards to change first: nothing was changed.")},
+    )
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    field = forms.ChoiceField(required=False)
+    value = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, data: Any, *, schema: Schema, card_ids: list[int] | None = None) -> None:
+        super().__init__(data)
+        self.schema = schema
+        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+        owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
+        _choices(self, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
+        _choices(self, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
+        _choices(
+            self,
+            "field",
+            [
+                ("", "—"),
+                *((spec.name, spec.label) for spec in searchable_fields(schema)),
+            ],
+        )
+        submitted = data.getlist("selected") if hasattr(data, "getlist") else []
+        ids = card_ids if card_ids is not None else submitted
+        _choices(self, "selected", [(str(i), str(i)) for i in ids if str(i).isdigit()])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == "status" and data.get("status") is None:
+            self.add_error("status", _("Choose the new status."))
+        if action == "owner" and data.get("owner") is None:
+            self.add_error("owner", _("Choose the new owner."))
+        if action == "field" and not data.get("field"):
+            self.add_error("field", _("Choose the field to set."))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if data["action"] == "status":
+            return {"StatusId": data["status"]}
+        if data["action"] == "owner":
+            return {"UserId": data["owner"]}
+        return {data["field"]: data["value"]}
+
+    def description(self) -> str:
+        data = self.cleaned_data
+        count = len(data["selected"])
+        if data["action"] == "status":
+            label = self.schema.fields["StatusId"].choices.get(data["status"], "")
+            return str(
+                _("Status to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
+            )
+        if data["action"] == "owner":
+            label = self.schema.fields["UserId"].choices.get(data["owner"], "")
+            return str(
+                _("Owner to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
+            )
+        return str(
+            _("%(field)s to “%(value)s” on %(count)d cards")
+            % {"field": data["field"], "value": data["value"], "count": count}
+        )
+
+
+class StatusForm(forms.Form):
+    status = forms.TypedChoiceField(coerce=int)
+    seen = forms.CharField(required=False)
+
+    def __init__(self, data: Any, *, schema: Schema) -> None:
+        super().__init__(data)
+        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+        _choices(self, "status", [(str(k), v) for k, v in statuses.items()])

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from apps.cards import views
+
+app_name = "cards"
+
+urlpatterns = [
+    path("modules/<int:category_id>/", views.changelist, name="changelist"),
+    path("modules/<int:category_id>/add/", views.card_add, name="add"),
+    path("modules/<int:category_id>/bulk/", views.bulk_action, name="bulk"),
+    path("cards/<int:card_id>/", views.card_page, name="card"),
+    path("cards/<int:card_id>/change/", views.card_edit, name="change"),
+    path("cards/<int:card_id>/fields/<str:name>/", views.card_field, name="field"),
+    path("cards/<int:card_id>/status/", views.card_status, name="status"),
+]

@@ -1,0 +1,238 @@
+"""Card pages: a module's changelist, the card page, its change form, inline edits, status
+changes and bulk actions. Each view parses input, calls a selector or a service, renders;
+one view serves a page and its HTMX partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.cards.forms import BulkActionForm, CardFilterForm, StatusForm
+from apps.cards.selectors import card_detail, card_get, card_list, card_schema
+from apps.cards.services import card_create, card_update, cards_bulk_update
+from apps.core.fieldviews import display_value
+from apps.core.http import HtmxHttpRequest
+from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
+from apps.core.selectors import module_get
+from apps.writes.feedback import announce, outcome_of
+from minicrm.resources.schema import SchemaValidationError
+
+
+def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    schema = card_schema(category_id=category_id)
+    filters = CardFilterForm(request.GET, schema=schema)
+    page = card_list(category_id=category_id, filters=filters.filters(), page=filters.page())
+    context = {
+        "page": page,
+        "filters": filters,
+        "bulk": BulkActionForm({}, schema=schema, card_ids=[]),
+        "query": request.GET.urlencode(),
+        "nav_module_id": category_id,
+    }
+    template = "cards/changelist.html"
+    if request.htmx and request.htmx.target == "changelist-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_POST
+def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    schema = card_schema(category_id=category_id)
+    form = BulkActionForm(request.POST, schema=schema)
+    back = reverse("cards:changelist", args=[category_id]) + "?" + request.POST.get("query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.warning(request, str(error))
+        return _redirect(request, back)
+    try:
+        job = cards_bulk_update(
+            card_ids=form.cleaned_data["selected"],
+            category_id=category_id,
+            changes=form.changes(),
+            description=form.description(),
+            user=request.user,
+        )
+    except SchemaValidationError as error:
+        messages.error(request, "; ".join(error.errors.values()))
+        return _redirect(request, back)
+    return _redirect(request, reverse("writes:job", args=[job.pk]))
+
+
+def card_page(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
+    card = card_detail(card_id=card_id)
+    return render(
+        request,
+        "cards/card.html",
+        {"card": card, "seen": seen_json(_seen(card)), "nav_module_id": card.module.id},
+    )
+
+
+def card_add(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    module = module_get(category_id=category_id)
+    schema = card_schema(category_id=category_id)
+    names = [n for n in editable_names(schema, creating=True) if n != "CategoryId"]
+    form = schema_form(schema, names, data=request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        values = {name: value for name, value in form.changes().items() if value not in ("", [])}
+        try:
+            write = card_create(category_id=category_id, values=values, user=request.user)
+        except SchemaValidationError as error:
+            form.add_api_errors(error.errors)
+        else:
+            outcome = outcome_of(write)
+            if outcome.refused:
+                form.add_api_errors({outcome.field: outcome.message})
+            else:
+                announce(request, outcome, _("The card was created."))
+                if outcome.done and outcome.write.target_id:
+                    return redirect("cards:card", outcome.write.target_id)
+                return redirect("cards:changelist", category_id)
+    return render(request, "cards/card_form.html", {"form": form, "module": module, "card": None})
+
+
+def card_edit(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
+    card = card_detail(card_id=card_id)
+    names = [n for n in editable_names(card.schema) if n != "CategoryId"]
+    seen = seen_from(request.POST) if request.method == "POST" else None
+    form = schema_form(
+        card.schema, names, raw_values=seen or _seen(card), data=request.POST or None
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _save(request, card.project.id, card.project.category_id, form)
+    ):
+        return redirect("cards:card", card_id)
+    return render(
+        request,
+        "cards/card_form.html",
+        {"form": form, "module": card.module, "card": card, "seen": seen_json(form.raw_values)},
+    )
+
+
+def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpResponse:
+    """Inline edit of one field: the cell's form (GET), or save it and show the cell (POST)."""
+    card = card_detail(card_id=card_id)
+    spec = card.schema.fields.get(name)
+    if spec is None or spec.read_only or name in ("Id", "CategoryId"):
+        return render(
+            request,
+            "core/_notice.html",
+            {"message": _("This field cannot be edited here.")},
+            status=400,
+        )
+    seen = seen_from(request.POST) if request.method == "POST" else None
+    form = schema_form(
+        card.schema,
+        [name],
+        raw_values=seen or _seen(card),
+        data=request.POST or None,
+        prefix=f"f-{name}",
+    )
+    view = next((f for f in card.fields if f.spec.name == name), None)
+    context: dict[str, Any] = {
+        "card": card,
+        "form": form,
+        "name": name,
+        "field_view": view,
+        "seen": seen_json(form.raw_values),
+    }
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _save(request, card_id, card.project.category_id, form, inline=True)
+    ):
+        card = card_detail(card_id=card_id)
+        context.update(
+            card=card, field_view=next((f for f in card.fields if f.spec.name == name), None)
+        )
+        return render(request, "cards/_field.html", context)
+    if not request.htmx:
+        return render(request, "cards/field_form.html", context)
+    return render(request, "cards/_field_form.html", context)
+
+
+@require_POST
+def card_status(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
+    """Status change in one click."""
+    project = card_get(card_id=card_id)
+    schema = card_schema(category_id=project.category_id)
+    form = StatusForm(request.POST, schema=schema)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the module's statuses."))
+        return _redirect(request, reverse("cards:card", args=[card_id]))
+    seen = seen_from(request.POST) or {"StatusId": project.fields.get("StatusId")}
+    write = card_update(
+        card_id=card_id,
+        category_id=project.category_id,
+        changes={"StatusId": form.cleaned_data["status"]},
+        seen={"StatusId": seen.get("StatusId")},
+        user=request.user,
+    )
+    if write is not None:
+        outcome = outcome_of(write)
+        announce(
+            request,
+            outcome,
+            _("Status changed to “%(status)s”.")
+            % {"status": schema.fields["StatusId"].choices.get(form.cleaned_data["status"], "")},
+        )
+    return _redirect(request, reverse("cards:card", args=[card_id]))
+
+
+def _save(
+    request: HtmxHttpRequest,
+    card_id: int,
+    category_id: int,
+    form: SchemaForm,
+    *,
+    inline: bool = False,
+) -> bool:
+    """Queue the form's changes; True when the page may move on, False to show the form."""
+    changes = form.changes()
+    if not changes:
+        if not inline:
+            messages.info(request, _("Nothing was changed."))
+        return True
+    try:
+        write = card_update(
+            card_id=card_id,
+            category_id=category_id,
+            changes=changes,
+            seen=form.seen(),
+            user=request.user,
+        )
+    except SchemaValidationError as error:
+        form.add_api_errors(error.errors)
+        return False
+    if write is None:
+        return True
+    outcome = outcome_of(write)
+    if outcome.refused:
+        form.add_api_errors({outcome.field: outcome.message})
+        return False
+    announce(request, outcome, _("The card was saved."))
+    return True
+
+
+def _seen(card: Any) -> dict[str, Any]:
+    """The card's values as its page shows them, queued changes included."""
+    values = dict(card.project.fields)
+    for name, value in card.pending.items():
+        spec = card.schema.fields.get(name)
+        shown = display_value(spec, value) if spec is not None else value
+        values[name] = shown if spec is None or spec.kind in ("select", "multiselect") else value
+    return values
+
+
+def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """Post/redirect/get, also for HTMX requests (which follow it in the browser)."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

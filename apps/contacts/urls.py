@@ -1,0 +1,13 @@
+from django.urls import path
+
+from apps.contacts import views
+
+app_name = "contacts"
+
+urlpatterns = [
+    path("contacts/", views.search, name="search"),
+    path("contacts/add/", views.contact_add, name="add"),
+    path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
+    path("contacts/<int:contact_id>/change/", views.contact_edit, name="change"),
+    path("contacts/<int:contact_id>/delete/", views.contact_delete, name="delete"),
+]

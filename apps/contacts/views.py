@@ -1,0 +1,153 @@
+"""Contact pages: search (as you type), a company or person, create, edit, delete a person."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from apps.contacts.forms import ContactSearchForm
+from apps.contacts.selectors import contact_detail, contact_or_none, contact_search
+from apps.contacts.services import contact_create, contact_purge, contact_update
+from apps.core.http import HtmxHttpRequest
+from apps.core.minicrm import minicrm_client
+from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
+from apps.writes.feedback import announce, outcome_of
+from minicrm.resources.schema import SchemaValidationError
+
+CONTACT_TYPES = ("Business", "Person")
+# MiniCRM's answer when a person is still a card's main contact.
+MAIN_CONTACT = "main contact"
+
+
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    form = ContactSearchForm(request.GET)
+    results = contact_search(q=form.query(), page=form.page())
+    template = "contacts/search.html"
+    if request.htmx and request.htmx.target == "contact-results":
+        template += "#results"
+    return render(request, template, {"form": form, "results": results, "q": form.query()})
+
+
+def contact_page(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    return render(
+        request, "contacts/contact.html", {"detail": contact_detail(contact_id=contact_id)}
+    )
+
+
+def contact_add(request: HtmxHttpRequest) -> HttpResponse:
+    contact_type = request.GET.get("type", "Business")
+    if contact_type not in CONTACT_TYPES:
+        contact_type = "Business"
+    company = None
+    if contact_type == "Person" and str(request.GET.get("business", "")).isdigit():
+        company = contact_or_none(contact_id=int(request.GET["business"]))
+    schema = minicrm_client().schemas.contact(contact_type)
+    names = [n for n in editable_names(schema, creating=True) if n != "BusinessId"]
+    form = schema_form(schema, names, data=request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.changes().items() if v not in ("", [])}
+        if company is not None:
+            values["BusinessId"] = company.id
+        try:
+            write = contact_create(contact_type=contact_type, values=values, user=request.user)
+        except SchemaValidationError as error:
+            form.add_api_errors(error.errors)
+        else:
+            outcome = outcome_of(write)
+            if outcome.refused:
+                form.add_api_errors({outcome.field: outcome.message})
+            else:
+                announce(request, outcome, _("The contact was created."))
+                if outcome.done and outcome.write.target_id:
+                    return redirect("contacts:contact", outcome.write.target_id)
+                return (
+                    redirect("contacts:contact", company.id)
+                    if company
+                    else redirect("contacts:search")
+                )
+    return render(
+        request,
+        "contacts/contact_form.html",
+        {"form": form, "contact_type": contact_type, "company": company, "contact": None},
+    )
+
+
+def contact_edit(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    detail = contact_detail(contact_id=contact_id)
+    seen = seen_from(request.POST) if request.method == "POST" else None
+    names = [n for n in editable_names(detail.schema) if n != "BusinessId"]
+    form = schema_form(
+        detail.schema,
+        names,
+        raw_values=seen or dict(detail.contact.fields),
+        data=request.POST or None,
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("contacts:contact", contact_id)
+        try:
+            write = contact_update(
+                contact_id=contact_id,
+                contact_type=detail.contact.type,
+                changes=changes,
+                seen=form.seen(),
+                user=request.user,
+            )
+        except SchemaValidationError as error:
+            form.add_api_errors(error.errors)
+        else:
+            outcome = outcome_of(write) if write else None
+            if outcome and outcome.refused:
+                form.add_api_errors({outcome.field: outcome.message})
+            else:
+                if outcome:
+                    announce(request, outcome, _("The contact was saved."))
+                return redirect("contacts:contact", contact_id)
+    return render(
+        request,
+        "contacts/contact_form.html",
+        {
+            "form": form,
+            "contact_type": detail.contact.type,
+            "contact": detail.contact,
+            "company": detail.business,
+            "seen": seen_json(form.raw_values),
+        },
+    )
+
+
+def contact_delete(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    """Delete a person (PurgePerson), explaining MiniCRM's main-contact rule when it refuses."""
+    detail = contact_detail(contact_id=contact_id)
+    refusal = ""
+    if not detail.is_person:
+        messages.error(request, _("Only persons can be deleted here."))
+        return redirect("contacts:contact", contact_id)
+    if request.method == "POST":
+        outcome = outcome_of(contact_purge(contact_id=contact_id, user=request.user))
+        if outcome.done:
+            messages.success(request, _("%(name)s was deleted.") % {"name": detail.contact.name})
+            if detail.business:
+                return redirect("contacts:contact", detail.business.id)
+            return redirect("contacts:search")
+        if outcome.queued:
+            announce(request, outcome, "")
+            return redirect("contacts:contact", contact_id)
+        refusal = outcome.message
+    main_of = [
+        card for group in detail.cards for card in group.cards if card.contact_id == contact_id
+    ]
+    return render(
+        request,
+        "contacts/contact_delete.html",
+        {
+            "detail": detail,
+            "refusal": refusal,
+            "main_of": main_of,
+            "main_contact_rule": MAIN_CONTACT in refusal.casefold() or bool(main_of),
+        },
+    )

@@ -1,0 +1,110 @@
+"""Fields of a MiniCRM record as pages show them, labelled and typed from the schema.
+
+Shared by the card and contact pages: dropdown ids become labels, multi-selects lists, dates
+datetimes, and values a queued write will set are shown instead of MiniCRM's, marked.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from minicrm.resources.schema import FieldSpec, Schema
+from minicrm.types import to_date, to_datetime
+
+# Bookkeeping fields MiniCRM keeps on every record: shown apart, never edited in forms.
+SYSTEM_FIELDS = ("CreatedAt", "UpdatedAt", "StatusUpdatedAt", "ReferenceId", "Deleted")
+
+
+@dataclass(frozen=True)
+class FieldView:
+    spec: FieldSpec
+    value: Any  # labels for choices, a list for multi-selects, datetime/date, bool, or text
+    raw: Any  # the value as MiniCRM sent it: what the user saw, for conflict checks
+    pending: bool = False  # a queued write will change it; `value` shows the new value
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value in (None, "", [])
+
+
+def minicrm_aware(moment: datetime | None) -> datetime | None:
+    """MiniCRM's naive local time as an aware datetime (templates show it in the user's zone)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zoneinfo.ZoneInfo(settings.MINICRM_TIME_ZONE))
+
+
+def minicrm_naive(moment: datetime) -> datetime:
+    """An aware datetime as MiniCRM's naive local time."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.MINICRM_TIME_ZONE)).replace(tzinfo=None)
+
+
+def display_value(spec: FieldSpec, value: Any) -> Any:
+    """A value for people: labels for choices, lists for multi-selects, dates as dates."""
+    if spec.kind in ("select", "multiselect"):
+        return spec.display(value)
+    if spec.kind == "datetime":
+        return minicrm_aware(to_datetime(value) if isinstance(value, str) else value)
+    if spec.kind == "date":
+        return to_date(value) if isinstance(value, str) else value
+    if spec.kind == "bool":
+        if value in ("", None):
+            return ""
+        return str(value).strip().casefold() in ("1", "true", "igen", "yes")
+    return "" if value is None else value
+
+
+def label_of(spec: FieldSpec | None, value: Any) -> str:
+    """A dropdown's value (id or label) as its label."""
+    if spec is None:
+        return "" if value is None else str(value)
+    shown = spec.display(value)
+    return ", ".join(shown) if isinstance(shown, list) else str(shown)
+
+
+def choice_id(spec: FieldSpec | None, value: Any) -> int | None:
+    """A dropdown's value (id or label) as its id."""
+    if spec is None or value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.isdigit() and int(text) in spec.choices:
+        return int(text)
+    for key, label in spec.choices.items():
+        if label == text:
+            return key
+    return None
+
+
+def system_views(schema: Schema, data: dict[str, Any]) -> list[FieldView]:
+    """The record's bookkeeping fields (created, updated, reference), for a small side table."""
+    return [
+        FieldView(
+            schema.fields[name], display_value(schema.fields[name], data.get(name)), data.get(name)
+        )
+        for name in SYSTEM_FIELDS
+        if name in schema.fields and name in data
+    ]
+
+
+def field_views(
+    schema: Schema, data: dict[str, Any], pending: dict[str, Any], *, skip: Collection[str] = ()
+) -> list[FieldView]:
+    """Every field of the record in schema order, but those in `skip` and the system fields."""
+    views = []
+    for name, spec in schema.fields.items():
+        if name in skip or name in SYSTEM_FIELDS or (name not in data and name not in pending):
+            continue
+        raw = data.get(name)
+        if name in pending:
+            views.append(FieldView(spec, display_value(spec, pending[name]), raw, pending=True))
+        else:
+            views.append(FieldView(spec, display_value(spec, raw), raw))
+    return views

@@ -1,0 +1,76 @@
+"""Middleware of the console shell: the user's time zone, and MiniCRM's errors as pages."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from minicrm import ConnectionFailed, MiniCRMError, NotFound, RateLimited, Unauthorized
+
+log = logging.getLogger(__name__)
+TIMEZONE_SESSION_KEY = "console_timezone"
+
+
+class UserTimezoneMiddleware:
+    """Show times in the zone the user chose (Europe/Budapest unless they chose another)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = request.session.get(TIMEZONE_SESSION_KEY) or settings.TIME_ZONE
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class MiniCRMErrorMiddleware:
+    """A MiniCRM error a view did not handle becomes a page people can read, never a 500.
+
+    Not found is a normal 404 page; a spent budget says when to try again; an unreachable
+    MiniCRM or a refused API key says so. HTMX requests get the message alone, for the
+    element they were swapping.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, MiniCRMError | redis.RedisError):
+            return None
+        if isinstance(exception, redis.RedisError):
+            status, kind = 503, "redis"
+        elif isinstance(exception, NotFound):
+            status, kind = 404, "not_found"
+        elif isinstance(exception, RateLimited):
+            status, kind = 503, "busy"
+        elif isinstance(exception, Unauthorized):
+            status, kind = 502, "unauthorized"
+        elif isinstance(exception, ConnectionFailed):
+            status, kind = 502, "unreachable"
+        else:
+            status, kind = 502, "error"
+        log.warning("MiniCRM error on %s: %s", request.path, exception)
+        retry_after = round(getattr(exception, "retry_after", 0) or 0) or 5
+        context = {"kind": kind, "error": exception, "retry_after": retry_after}
+        template = (
+            "core/_minicrm_error.html"
+            if getattr(request, "htmx", False)
+            else ("core/minicrm_error.html")
+        )
+        response = render(request, template, context, status=status)
+        if kind == "busy":
+            response["Retry-After"] = str(retry_after)
+        return response

@@ -1,0 +1,51 @@
+"""Template helpers of the console: MiniCRM's local times, and query strings that keep filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+
+from apps.core.fieldviews import minicrm_aware
+
+register = template.Library()
+
+
+@register.filter
+def aware(value: Any) -> Any:
+    """A naive MiniCRM time as an aware one, so `|date` shows it in the user's time zone."""
+    return minicrm_aware(value) if isinstance(value, datetime) else value
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: dict[str, Any], **changes: Any) -> str:
+    """The current query string with some parameters changed (None or "" removes one)."""
+    request = context["request"]
+    query: QueryDict = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def kind_of(value: Any) -> str:
+    """What a displayed value is, for the template that renders it."""
+    if value is None or value == "" or value == []:
+        return "empty"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, datetime):
+        return "datetime"
+    if hasattr(value, "isoformat"):
+        return "date"
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return "url"
+    return "text"

@@ -1,0 +1,82 @@
+"""What a form tells the user after queuing a change: saved, refused (and why), or queued.
+
+Forms wait a moment for the write queue: when MiniCRM answers quickly the user sees its answer
+in place (its message next to the field it names); otherwise the change is queued and the page
+says when it is expected to reach MiniCRM. Nothing the user typed is lost either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from apps.writes.models import Write
+from apps.writes.selectors import write_eta, write_wait
+from apps.writes.services import write_discard
+
+
+@dataclass(frozen=True)
+class Outcome:
+    write: Write
+    eta: float = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.write.state == Write.State.DONE
+
+    @property
+    def refused(self) -> bool:
+        return self.write.state in (Write.State.FAILED, Write.State.CONFLICT)
+
+    @property
+    def queued(self) -> bool:
+        return self.write.state in Write.PENDING_STATES
+
+    @property
+    def field(self) -> str:
+        if self.write.state == Write.State.CONFLICT:
+            names = list(((self.write.result or {}).get("conflict") or {}).keys())
+            return names[0] if names else ""
+        return self.write.error_field
+
+    @property
+    def message(self) -> str:
+        if self.write.state == Write.State.CONFLICT:
+            clashes = (self.write.result or {}).get("conflict") or {}
+            parts = [
+                _("%(field)s was changed in MiniCRM to “%(now)s” since you opened it.")
+                % {"field": name, "now": clash.get("now")}
+                for name, clash in clashes.items()
+            ]
+            return " ".join(parts) + " " + _("Check it and save again.")
+        return self.write.last_error
+
+
+def outcome_of(write: Write, *, wait: float | None = None) -> Outcome:
+    """Wait a little for the write; a refused write is discarded, as the form shows it."""
+    seconds = settings.WRITE_WAIT_SECONDS if wait is None else wait
+    settled = write_wait(write_id=write.pk, seconds=seconds)
+    if settled.state in (Write.State.FAILED, Write.State.CONFLICT):
+        write_discard(write_id=settled.pk)
+    eta = write_eta(write=settled) if settled.state in Write.PENDING_STATES else 0.0
+    return Outcome(settled, eta)
+
+
+def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
+    """Tell the user how their change went, as a message on the next page."""
+    if outcome.done:
+        messages.success(request, done)
+    elif outcome.queued:
+        messages.info(
+            request,
+            _("Saved and queued: expected in MiniCRM in about %(seconds)d s.")
+            % {"seconds": max(1, round(outcome.eta))},
+        )
+    else:
+        messages.error(
+            request, _("MiniCRM refused the change: %(reason)s") % {"reason": outcome.message}
+        )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.writes import views
+
+app_name = "writes"
+
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("queue/<int:write_id>/retry/", views.retry, name="retry"),
+    path("queue/<int:write_id>/discard/", views.discard, name="discard"),
+    path("queue/jobs/<int:job_id>/", views.job, name="job"),
+]

@@ -1,0 +1,68 @@
+"""The write queue's pages: live counts and expected finish, failed writes with Retry and
+Discard, and a bulk job's progress bar."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.core.http import HtmxHttpRequest
+from apps.writes.models import BulkJob, Write
+from apps.writes.selectors import bulk_job_progress, queue_status
+from apps.writes.services import write_discard, write_retry
+
+SHOWN = 100
+
+
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    mine = request.GET.get("mine") == "1"
+    attention = Write.objects.filter(state__in=(Write.State.FAILED, Write.State.CONFLICT))
+    pending = Write.objects.filter(state__in=Write.PENDING_STATES)
+    if mine:
+        attention, pending = (
+            w.filter(requested_by_id=request.user.pk) for w in (attention, pending)
+        )
+    context = {
+        "status": queue_status(),
+        "attention": attention.select_related("requested_by").order_by("id")[:SHOWN],
+        "pending": pending.select_related("requested_by").order_by("id")[:SHOWN],
+        "recent": Write.objects.filter(state=Write.State.DONE).order_by("-done_at")[:20],
+        "jobs": BulkJob.objects.order_by("-id")[:10],
+        "mine": mine,
+    }
+    template = "writes/queue.html"
+    if request.htmx and request.htmx.target == "queue-live":
+        template += "#live"
+    return render(request, template, context)
+
+
+@require_POST
+def retry(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
+    get_object_or_404(Write, pk=write_id)
+    write = write_retry(write_id=write_id, overwrite=request.POST.get("overwrite") == "1")
+    if write.state == Write.State.QUEUED:
+        messages.info(request, _("The change is queued again."))
+    return redirect(request.POST.get("next") or "writes:queue")
+
+
+@require_POST
+def discard(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
+    get_object_or_404(Write, pk=write_id)
+    write = write_discard(write_id=write_id)
+    if write.state == Write.State.DISCARDED:
+        messages.info(request, _("The change was discarded; MiniCRM keeps its own value."))
+    return redirect(request.POST.get("next") or "writes:queue")
+
+
+def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    get_object_or_404(BulkJob, pk=job_id)
+    progress = bulk_job_progress(job_id=job_id)
+    failed = progress.job.writes.filter(state__in=(Write.State.FAILED, Write.State.CONFLICT))
+    context = {"progress": progress, "failed": failed[:SHOWN]}
+    template = "writes/job.html"
+    if request.htmx and request.htmx.target == "job-progress":
+        template += "#progress"
+    return render(request, template, context)
