@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
-
+from apps.core.fieldviews import minicrm_naive
 from apps.writes.models import Write
 from minicrm import MiniCRMClient, NotFound
 from minicrm.types import to_datetime
@@ -227,10 +226,11 @@ def _target(write: Write) -> int:
 
 def _created_during(write: Write, created_at: Any) -> bool:
     moment = to_datetime(created_at) if isinstance(created_at, str) else created_at
-    if moment is None or write.sending_since is None:
+    first = write.first_attempt_at or write.sending_since
+    if moment is None or first is None:
         return False
-    # MiniCRM's times are local and naive; compare in the console's time zone.
-    since = timezone.localtime(write.sending_since).replace(tzinfo=None) - CREATED_MARGIN
+    # MiniCRM's times are local and naive; compare in its time zone.
+    since = minicrm_naive(first) - CREATED_MARGIN
     return bool(moment >= since)
 
 

@@ -88,6 +88,8 @@ class Write(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
+    # When the first attempt started: anything it may have created is no older than this.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     error_field = models.CharField(max_length=100, blank=True)

@@ -77,6 +77,7 @@ class JobProgress:
     done: int
     failed: int
     pending: int
+    discarded: int = 0
 
     @property
     def total(self) -> int:
@@ -88,7 +89,8 @@ class JobProgress:
 
     @property
     def percent(self) -> int:
-        return round(100 * (self.done + self.failed) / self.total) if self.total else 100
+        settled = self.done + self.failed + self.discarded
+        return round(100 * settled / self.total) if self.total else 100
 
     @property
     def eta_seconds(self) -> float:
@@ -101,7 +103,8 @@ def bulk_job_progress(*, job_id: int) -> JobProgress:
     done = counts.get(Write.State.DONE, 0)
     failed = sum(counts.get(s, 0) for s in (Write.State.FAILED, Write.State.CONFLICT))
     pending = sum(counts.get(s, 0) for s in Write.PENDING_STATES)
-    return JobProgress(job=job, done=done, failed=failed, pending=pending)
+    discarded = counts.get(Write.State.DISCARDED, 0)
+    return JobProgress(job=job, done=done, failed=failed, pending=pending, discarded=discarded)
 
 
 def write_wait(*, write_id: int, seconds: float) -> Write:

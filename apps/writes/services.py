@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -134,6 +134,8 @@ def write_retry(*, write_id: int, overwrite: bool = False) -> Write:
             return write
         if write.state == Write.State.CONFLICT and overwrite:
             write.seen = None
+        if write.kind == Write.Kind.ORDER_CREATE:
+            write.uncertain = False  # a person looked at the customer's orders and said so
         write.state = Write.State.QUEUED
         write.next_attempt_at = timezone.now()
         write.last_error = ""
@@ -185,10 +187,25 @@ def _due_filter(now: Any) -> Q:
     )
 
 
+def _sendable() -> QuerySet[Write]:
+    """Due writes that no earlier write of the same object holds back, oldest first."""
+    earlier_open = Write.objects.filter(
+        target_type=OuterRef("target_type"),
+        target_id=OuterRef("target_id"),
+        id__lt=OuterRef("id"),
+        state__in=Write.OPEN_STATES,
+    )
+    return (
+        Write.objects.filter(_due_filter(timezone.now()))
+        .filter(Q(target_id__isnull=True) | ~Exists(earlier_open))
+        .order_by("id")
+    )
+
+
 def _next_due() -> int | None:
-    """The oldest due write whose object nobody is sending now and that nothing holds back."""
-    for write in Write.objects.filter(_due_filter(timezone.now())).order_by("id")[:50]:
-        if not _held_back(write) and not _locked(write):
+    """The oldest sendable write whose object nobody is sending right now."""
+    for write in _sendable()[:50]:
+        if not _locked(write):
             return write.pk
     return None
 
@@ -246,6 +263,7 @@ def _send_locked(write_id: int) -> bool:
         write.uncertain = write.uncertain or write.state == Write.State.SENDING
         write.state = Write.State.SENDING
         write.attempts += 1
+        write.first_attempt_at = write.first_attempt_at or write.sending_since or now
         write.sending_since = now
         write.save()
     client = minicrm_client(Priority.BULK)
@@ -352,11 +370,7 @@ def _hand_over() -> None:
 def writes_sweep() -> int:
     """Start tasks for due writes nobody is draining (lost messages, a restarted Redis or a
     killed worker, retries whose time has come); return how many tasks were started."""
-    due = list(
-        Write.objects.filter(_due_filter(timezone.now()))
-        .order_by("id")
-        .values_list("pk", flat=True)[:DRAINERS]
-    )
+    due = list(_sendable().values_list("pk", flat=True)[:DRAINERS])
     if not due:
         return 0
     stale = Write.objects.filter(
