@@ -17,7 +17,7 @@ run: $(STAMP) compilemessages
 
 test: debian-packages $(STAMP) compilemessages
 	@status=0; \
-	$(VENV)/bin/pytest -n 2 || status=1; \
+	$(VENV)/bin/pytest -n 2 --dist loadscope || status=1; \
 	$(VENV)/bin/ruff check . || status=1; \
 	$(VENV)/bin/ruff format --check . || status=1; \
 	$(VENV)/bin/mypy . || status=1; \

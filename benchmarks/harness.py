@@ -72,8 +72,17 @@ def private_redis() -> Iterator[str]:
 
 
 @contextmanager
-def sandbox(seed: str = "doc", *, rate_limit: int = 180, rate_window: float = 60) -> Iterator[str]:
-    """A sandbox process on a free port with a fresh data file; yields its base URL."""
+def sandbox(
+    seed: str = "doc",
+    *,
+    rate_limit: int = 180,
+    rate_window: float = 60,
+    data: Path | None = None,
+) -> Iterator[str]:
+    """A sandbox process on a free port with a fresh data file; yields its base URL.
+
+    The data file is temporary unless `data` names one (then it is kept, for reading after
+    the sandbox stopped)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         proc = subprocess.Popen(
@@ -86,7 +95,8 @@ def sandbox(seed: str = "doc", *, rate_limit: int = 180, rate_window: float = 60
                 "--seed",
                 seed,
                 "--data",
-                f"{workdir}/sandbox.sqlite3",
+                str(data or f"{workdir}/sandbox.sqlite3"),
+                "--reset",
                 "--rate-limit",
                 str(rate_limit),
                 "--rate-window",

@@ -249,6 +249,16 @@ MINICRM_SCHEMA_TTL = _env_int("MINICRM_SCHEMA_TTL", 3600)
 MINICRM_READ_CACHE_TTL = _env_int("MINICRM_READ_CACHE_TTL", 300)
 # MiniCRM's dates carry no time zone: they are this zone's local time.
 MINICRM_TIME_ZONE = os.environ.get("MINICRM_TIME_ZONE", "Europe/Budapest")
+# MiniCRM's to-do types ("id=name,id=name"): the API has no list of them.
+MINICRM_TODO_TYPES = {
+    int(key): name
+    for key, _sep, name in (
+        item.partition("=")
+        for item in os.environ.get("MINICRM_TODO_TYPES", "").split(",")
+        if item.strip()
+    )
+    if key.strip().isdigit()
+}
 # How long a form waits for its change to reach MiniCRM before saying it is queued.
 WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.contacts.urls")),
     path("", include("apps.cards.urls")),
+    path("", include("apps.todos.urls")),
+    path("", include("apps.orders.urls")),
     path("", include("apps.writes.urls")),
 ]
 

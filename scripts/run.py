@@ -34,6 +34,8 @@ MINICRM_VARS = ("MINICRM_BASE_URL", "MINICRM_SYSTEM_ID", "MINICRM_API_KEY")
 # The sandbox's own credentials: public, documented, and accepted nowhere else.
 SANDBOX_SYSTEM_ID = "12345"
 SANDBOX_API_KEY = "sandbox-api-key"
+# The to-do types of the sandbox's seeds (MiniCRM's API has no list of them).
+SANDBOX_TODO_TYPES = "1566=Telefonhívás,1567=Találkozó,1568=E-mail,1569=Feladat"
 PRIVATE_REDIS_PORT = 6380
 ADMIN_USERNAME = "admin"
 
@@ -99,7 +101,9 @@ def backend_from_env(env: Mapping[str, str], *, sandbox_url: str) -> tuple[Backe
 
 def children_env(env: Mapping[str, str], *, backend: Backend, redis_url: str) -> dict[str, str]:
     """The environment every child process gets."""
+    extra = {"MINICRM_TODO_TYPES": SANDBOX_TODO_TYPES} if backend.sandbox else {}
     return {
+        **extra,
         **env,
         "DJANGO_SETTINGS_MODULE": env.get("DJANGO_SETTINGS_MODULE", "crmconsole.settings"),
         "PYTHONUNBUFFERED": "1",

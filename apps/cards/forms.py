@@ -9,8 +9,10 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.cards.selectors import STATUS_GROUPS, CardFilters, searchable_fields
+from apps.core.fieldviews import field_label
 from minicrm.resources.schema import Schema
 
 BULK_ACTIONS = (
@@ -18,6 +20,15 @@ BULK_ACTIONS = (
     ("owner", _("Change owner")),
     ("field", _("Set a field")),
 )
+
+
+# MiniCRM's status groups, as the status filter names them.
+STATUS_GROUP_LABELS = {
+    "Lead": pgettext_lazy("status group", "Lead"),
+    "Open": pgettext_lazy("status group", "Open"),
+    "Success": pgettext_lazy("status group", "Success"),
+    "Failed": pgettext_lazy("status group", "Failed"),
+}
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
@@ -29,7 +40,8 @@ class CardFilterForm(forms.Form):
 
     status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     group = forms.ChoiceField(
-        required=False, choices=[("", "—"), *((g, _(g)) for g in STATUS_GROUPS)]
+        required=False,
+        choices=[("", "—"), *((g, STATUS_GROUP_LABELS.get(g, g)) for g in STATUS_GROUPS)],
     )
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     field = forms.ChoiceField(required=False)
@@ -47,7 +59,7 @@ class CardFilterForm(forms.Form):
             "field",
             [
                 ("", "—"),
-                *((spec.name, spec.label) for spec in searchable_fields(schema)),
+                *((spec.name, field_label(spec)) for spec in searchable_fields(schema)),
             ],
         )
 
@@ -95,7 +107,7 @@ class BulkActionForm(forms.Form):
             "field",
             [
                 ("", "—"),
-                *((spec.name, spec.label) for spec in searchable_fields(schema)),
+                *((spec.name, field_label(spec)) for spec in searchable_fields(schema)),
             ],
         )
         submitted = data.getlist("selected") if hasattr(data, "getlist") else []

@@ -137,6 +137,10 @@ class CardDetail:
         return choice_id(self.schema.fields.get("StatusId"), self.project.fields.get("StatusId"))
 
     @property
+    def open_todos(self) -> list[ToDoSummary]:
+        return [todo for todo in self.todos if todo.is_open]
+
+    @property
     def failed_writes(self) -> list[Write]:
         return [w for w in self.writes if w.state in (Write.State.FAILED, Write.State.CONFLICT)]
 

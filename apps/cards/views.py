@@ -21,6 +21,7 @@ from apps.core.fieldviews import display_value
 from apps.core.http import HtmxHttpRequest
 from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
 from apps.core.selectors import module_get
+from apps.todos.services import card_visit_record
 from apps.writes.feedback import announce, outcome_of
 from minicrm.resources.schema import SchemaValidationError
 
@@ -68,6 +69,7 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
 
 def card_page(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
     card = card_detail(card_id=card_id)
+    card_visit_record(user=request.user, card_id=card_id, card_name=card.project.name)
     return render(
         request,
         "cards/card.html",

@@ -13,12 +13,51 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from minicrm.resources.schema import FieldSpec, Schema
 from minicrm.types import to_date, to_datetime
 
 # Bookkeeping fields MiniCRM keeps on every record: shown apart, never edited in forms.
 SYSTEM_FIELDS = ("CreatedAt", "UpdatedAt", "StatusUpdatedAt", "ReferenceId", "Deleted")
+
+# MiniCRM's own fields, labelled in the user's language. The schema gives no labels, so
+# custom fields keep the label made from their name (the system's own, usually Hungarian).
+STANDARD_LABELS = {
+    "Id": _("ID"),
+    "Name": _("Name"),
+    "FirstName": _("First name"),
+    "LastName": _("Last name"),
+    "Position": _("Position"),
+    "Email": _("Email"),
+    "Phone": _("Phone"),
+    "Description": _("Description"),
+    "Url": _("Website"),
+    "BankAccount": _("Bank account"),
+    "Swift": _("SWIFT code"),
+    "VatNumber": _("VAT number"),
+    "RegistrationNumber": _("Registration number"),
+    "Industry": _("Industry"),
+    "Region": _("Region"),
+    "YearlyRevenue": _("Yearly revenue"),
+    "Tags": _("Tags"),
+    "CategoryId": _("Module"),
+    "ContactId": _("Contact"),
+    "BusinessId": _("Company"),
+    "StatusId": _("Status"),
+    "UserId": _("Owner"),
+    "ReferenceId": _("Reference"),
+    "Deleted": _("Deleted"),
+    "CreatedAt": _("Created at"),
+    "UpdatedAt": _("Updated at"),
+    "StatusUpdatedAt": _("Status updated at"),
+}
+
+
+def field_label(spec: FieldSpec) -> str:
+    """The label people read for a field: MiniCRM's own fields translated, others as named."""
+    label = STANDARD_LABELS.get(spec.name)
+    return str(label) if label is not None else spec.label
 
 
 @dataclass(frozen=True)
@@ -27,6 +66,10 @@ class FieldView:
     value: Any  # labels for choices, a list for multi-selects, datetime/date, bool, or text
     raw: Any  # the value as MiniCRM sent it: what the user saw, for conflict checks
     pending: bool = False  # a queued write will change it; `value` shows the new value
+
+    @property
+    def label(self) -> str:
+        return field_label(self.spec)
 
     @property
     def is_empty(self) -> bool:

@@ -16,7 +16,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.fieldviews import SYSTEM_FIELDS, choice_id, minicrm_aware, minicrm_naive
+from apps.core.fieldviews import (
+    SYSTEM_FIELDS,
+    choice_id,
+    field_label,
+    minicrm_aware,
+    minicrm_naive,
+)
 from minicrm.resources.schema import FieldSpec, Schema
 from minicrm.types import to_date, to_datetime
 
@@ -24,10 +30,23 @@ INT_LIMIT = 2**63 - 1
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
 
+class MinuteDateTimeField(forms.DateTimeField):
+    """A date and time edited to the minute (the datetime-local widget shows no seconds).
+
+    A value the user left alone comes back without MiniCRM's seconds: that is no change, so
+    saving another field does not rewrite this one (13:00:59 as 13:00:00).
+    """
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if isinstance(initial, datetime):
+            initial = initial.replace(second=0, microsecond=0)
+        return super().has_changed(initial, data)
+
+
 def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
     """The Django form field for one MiniCRM field."""
     options: dict[str, Any] = {
-        "label": spec.label,
+        "label": field_label(spec),
         "required": spec.required if required is None else required,
     }
     kind = spec.kind
@@ -38,7 +57,7 @@ def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
     if kind == "date":
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
     if kind == "datetime":
-        return forms.DateTimeField(
+        return MinuteDateTimeField(
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
             input_formats=[
                 DATETIME_INPUT,

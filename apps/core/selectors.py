@@ -7,6 +7,7 @@ import redis
 from django.conf import settings
 
 from apps.core.minicrm import minicrm_budget, minicrm_client
+from apps.core.models import Profile
 from apps.core.readcache import cached_json
 from apps.writes.models import Write
 from minicrm import MiniCRMError, NotFound
@@ -98,3 +99,20 @@ def console_status(*, user: Any) -> ConsoleStatus | None:
         pending_writes=pending,
         my_failed_writes=failed,
     )
+
+
+def minicrm_user_id(*, user: Any) -> int | None:
+    """The MiniCRM user a console user said they are (Preferences), if any."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    profile = Profile.objects.filter(user_id=int(user.pk)).first()
+    return profile.minicrm_user_id if profile else None
+
+
+def minicrm_users() -> dict[int, str]:
+    """MiniCRM's users (owners of cards and to-dos), as the first module's schema lists them."""
+    for module in module_list():
+        schema = minicrm_client().schemas.project(module.id)
+        if "UserId" in schema.fields:
+            return schema.fields["UserId"].choices
+    return {}

@@ -1,11 +1,13 @@
 """Writes that belong to the console itself rather than to a MiniCRM resource."""
 
 import secrets
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.core.minicrm import minicrm_client
+from apps.core.models import Profile
 
 
 def superuser_ensure(*, username: str) -> str | None:
@@ -26,3 +28,8 @@ def superuser_ensure(*, username: str) -> str | None:
 def minicrm_schema_refresh(*entities: str) -> None:
     """Drop cached MiniCRM schemas ("Person", "Business", "Project/10"); all if none named."""
     minicrm_client().schemas.refresh(*entities)
+
+
+def minicrm_user_set(*, user: Any, minicrm_user_id: int | None) -> None:
+    """Remember which MiniCRM user a console user is."""
+    Profile.objects.update_or_create(user=user, defaults={"minicrm_user_id": minicrm_user_id})

@@ -16,8 +16,13 @@ from django.views.decorators.http import require_POST
 from apps.core.http import HtmxHttpRequest
 from apps.core.middleware import TIMEZONE_SESSION_KEY
 from apps.core.permissions import admin_only
-from apps.core.selectors import console_status, minicrm_backend_get
-from apps.core.services import minicrm_schema_refresh
+from apps.core.selectors import (
+    console_status,
+    minicrm_backend_get,
+    minicrm_user_id,
+    minicrm_users,
+)
+from apps.core.services import minicrm_schema_refresh, minicrm_user_set
 from apps.writes.selectors import queue_status
 
 COMMON_ZONES = ("Europe/Budapest", "Europe/Vienna", "Europe/Berlin", "Europe/London", "UTC")
@@ -42,6 +47,13 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 
 def preferences(request: HtmxHttpRequest) -> HttpResponse:
     zones = sorted(zoneinfo.available_timezones())
+    users = minicrm_users()
+    if request.method == "POST" and "minicrm_user" in request.POST:
+        raw = request.POST.get("minicrm_user", "")
+        chosen = int(raw) if raw.isdigit() and int(raw) in users else None
+        minicrm_user_set(user=request.user, minicrm_user_id=chosen)
+        messages.success(request, _("Saved."))
+        return redirect("core:preferences")
     if request.method == "POST":
         zone = request.POST.get("timezone", "")
         if zone in zones:
@@ -53,7 +65,13 @@ def preferences(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "core/preferences.html",
-        {"zones": zones, "common": COMMON_ZONES, "current": current},
+        {
+            "zones": zones,
+            "common": COMMON_ZONES,
+            "current": current,
+            "users": users,
+            "me": minicrm_user_id(user=request.user),
+        },
     )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
+from apps.todos.models import CardVisit
 from apps.writes.models import Write
 from apps.writes.services import Requester, write_enqueue
 from minicrm.resources.schema import FieldSpec, Schema, SchemaValidationError
@@ -59,4 +62,15 @@ def todo_close(*, todo_id: int, user: Requester = None) -> Write:
         target_id=todo_id,
         payload={"Status": "Closed"},
         user=user,
+    )
+
+
+def card_visit_record(*, user: Any, card_id: int, card_name: str) -> None:
+    """Remember that the user opened a card ("my to-dos" looks there)."""
+    if not getattr(user, "is_authenticated", False):
+        return
+    CardVisit.objects.update_or_create(
+        user=user,
+        card_id=card_id,
+        defaults={"card_name": card_name[:512], "visited_at": timezone.now()},
     )

@@ -29,6 +29,7 @@ from apps.core.minicrm import minicrm_client, redis_connection
 from apps.core.readcache import forget_object
 from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
 from apps.writes.models import BulkJob, Write
+from apps.writes.signals import write_done
 from minicrm import (
     BadRequest,
     MethodNotAllowed,
@@ -320,6 +321,7 @@ def _finish(
             _start_next_after_commit(write)
     if state == Write.State.DONE:
         forget_object(write.target_type, write.target_id)  # the next read shows the change
+        write_done.send(sender=Write, write=write)
     else:
         log.warning("write %s %s: %s", write.pk, state, error)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.http import QueryDict
+from django.utils import timezone
 
 from apps.core.fieldviews import minicrm_aware
 
@@ -17,6 +18,19 @@ register = template.Library()
 def aware(value: Any) -> Any:
     """A naive MiniCRM time as an aware one, so `|date` shows it in the user's time zone."""
     return minicrm_aware(value) if isinstance(value, datetime) else value
+
+
+@register.filter
+def dictitem(mapping: Any, key: Any) -> Any:
+    """mapping[key] in a template, or {} when missing."""
+    return mapping.get(key, {}) if isinstance(mapping, dict) else {}
+
+
+@register.filter
+def overdue(todo: Any) -> bool:
+    """An open to-do whose deadline has passed."""
+    deadline = minicrm_aware(getattr(todo, "deadline", None))
+    return bool(getattr(todo, "is_open", False) and deadline and deadline < timezone.now())
 
 
 @register.simple_tag(takes_context=True)

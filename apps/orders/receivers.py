@@ -1,0 +1,36 @@
+"""Keep the order index in step when an order write lands in MiniCRM."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.dispatch import receiver
+from django.utils import timezone
+
+from apps.orders.models import OrderRecord
+from apps.writes.models import Write
+from apps.writes.signals import write_done
+
+
+@receiver(write_done)
+def index_order(sender: Any, write: Write, **kwargs: Any) -> None:
+    summary = (write.result or {}).get("order")
+    if write.target_type != "order" or not write.target_id or not summary:
+        return
+    defaults = {
+        "status": summary["status"],
+        "number": summary.get("number", ""),
+        "currency": summary.get("currency", ""),
+        "amount_net": Decimal(summary.get("amount_net") or 0),
+        "amount": Decimal(summary.get("amount") or 0),
+        "updated_at": timezone.now(),
+    }
+    if write.kind != Write.Kind.ORDER_CREATE:
+        # Orders the console did not create or open are not in its index: leave them out.
+        OrderRecord.objects.filter(order_id=write.target_id).update(**defaults)
+        return
+    defaults["customer_id"] = int(write.payload.get("CustomerId") or 0)
+    defaults["subject"] = str(write.payload.get("Subject", ""))[:1024]
+    defaults["customer_name"] = str((write.payload.get("Customer") or {}).get("Name", ""))
+    OrderRecord.objects.update_or_create(order_id=write.target_id, defaults=defaults)
