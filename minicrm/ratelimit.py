@@ -43,6 +43,14 @@ class BudgetUsage:
     limit: int
     window: float
     cooling_down: float  # seconds left of a 429 cool-down, 0 when none
+    oldest_age: float = 0.0  # seconds since the oldest request still in the window
+
+    @property
+    def next_free(self) -> float:
+        """Seconds until a slot frees when the budget is full (0 while slots are free)."""
+        if self.used < self.limit:
+            return 0.0
+        return max(0.0, self.window - self.oldest_age)
 
 
 class Budget(Protocol):
@@ -118,7 +126,10 @@ USAGE_SCRIPT = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
-return {redis.call('ZCARD', KEYS[1]), redis.call('PTTL', KEYS[2])}
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local age = 0
+if oldest[2] then age = now - tonumber(oldest[2]) end
+return {redis.call('ZCARD', KEYS[1]), redis.call('PTTL', KEYS[2]), age}
 """
 
 # Lengthen the cool-down to ARGV[1] ms, never shortening a longer one.
@@ -180,8 +191,10 @@ class RedisBudget:
         self._cool_down(keys=[self.keys[1]], args=[milliseconds])
 
     def usage(self) -> BudgetUsage:
-        used, cooling = self._usage(keys=self.keys[:2], args=[int(self.window * 1000)])
-        return BudgetUsage(int(used), self.limit, self.window, max(0, int(cooling)) / 1000)
+        used, cooling, age = self._usage(keys=self.keys[:2], args=[int(self.window * 1000)])
+        return BudgetUsage(
+            int(used), self.limit, self.window, max(0, int(cooling)) / 1000, int(age) / 1000
+        )
 
 
 class LocalBudget:
@@ -221,5 +234,8 @@ class LocalBudget:
     def usage(self) -> BudgetUsage:
         with self._lock:
             now = time.monotonic()
-            used = sum(1 for t in self._log if t > now - self.window)
-            return BudgetUsage(used, self.limit, self.window, max(0.0, self._cool_until - now))
+            live = [t for t in self._log if t > now - self.window]
+            age = now - live[0] if live else 0.0
+            return BudgetUsage(
+                len(live), self.limit, self.window, max(0.0, self._cool_until - now), age
+            )

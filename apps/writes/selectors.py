@@ -46,14 +46,15 @@ def writes_per_second() -> float:
 
 
 def seconds_to_send(count: int) -> float:
-    """The expected time to send `count` queued writes within the budget."""
+    """The expected time to send `count` queued writes within the budget: any pause MiniCRM
+    asked for, the wait for a free slot when the budget is full, then the budget's pace."""
     if count <= 0:
         return 0.0
     try:
-        cooling = minicrm_budget().usage().cooling_down
+        usage = minicrm_budget().usage()
     except redis.RedisError:  # the budget is unknown; the pace alone still tells
-        cooling = 0.0
-    return cooling + count / writes_per_second()
+        return count / writes_per_second()
+    return usage.cooling_down + usage.next_free + count / writes_per_second()
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,14 @@ def test_a_smaller_real_budget_pauses_every_process(
     assert statuses.count(200) == sum(sent)
     cycles = seconds / WINDOW + 1
     assert 0 < statuses.count(429) <= 4 * cycles  # at most one per process per pause
+
+
+def test_usage_says_when_a_full_budget_frees_a_slot(redis_client: redis.Redis) -> None:
+    shared = budget(redis_client, 3, 2.0)
+    assert shared.usage().next_free == 0
+    for _ in range(3):
+        shared.try_acquire(Priority.BULK)
+    usage = shared.usage()
+    assert usage.used == 3
+    assert 1.5 < usage.next_free <= 2.0
+    assert usage.next_free == pytest.approx(shared.try_acquire(Priority.BULK).wait, abs=0.1)
