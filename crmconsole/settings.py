@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "apps.cards",
     "apps.todos",
     "apps.orders",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -220,7 +221,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.writes.tasks.sweep_writes",
         "schedule": _env_float("WRITE_QUEUE_SWEEP_SECONDS", 10.0),
     },
+    # Webhook events whose processing is due again (retries) or was lost; old events purged.
+    "sweep-events": {"task": "apps.webhooks.tasks.sweep_events", "schedule": 30.0},
+    "purge-events": {"task": "apps.webhooks.tasks.purge_events", "schedule": 3600.0},
 }
+
+# --- Webhooks ---------------------------------------------------------------------------
+
+# The largest webhook body stored (bytes); larger deliveries are answered 413.
+WEBHOOK_MAX_BODY = _env_int("WEBHOOK_MAX_BODY", 1024 * 1024)
+# Events older than this many days are deleted by beat.
+WEBHOOK_RETENTION_DAYS = _env_int("WEBHOOK_RETENTION_DAYS", 30)
+# A change MiniCRM reports within this many seconds of our own write of the same fields is
+# our own echo, not news.
+WEBHOOK_ECHO_SECONDS = _env_int("WEBHOOK_ECHO_SECONDS", 120)
+# How MiniCRM (or the sandbox) reaches this console, for the ApiUrl shown on handler pages.
+CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Write queue -------------------------------------------------------------------------
 

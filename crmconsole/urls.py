@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("apps.todos.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.writes.urls")),
+    path("", include("apps.webhooks.urls")),
 ]
 
 handler404 = "apps.core.errors.not_found"

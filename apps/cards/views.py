@@ -22,6 +22,7 @@ from apps.core.http import HtmxHttpRequest
 from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
 from apps.core.selectors import module_get
 from apps.todos.services import card_visit_record
+from apps.webhooks.selectors import automations_for
 from apps.writes.feedback import announce, outcome_of
 from minicrm.resources.schema import SchemaValidationError
 
@@ -73,7 +74,12 @@ def card_page(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
     return render(
         request,
         "cards/card.html",
-        {"card": card, "seen": seen_json(_seen(card)), "nav_module_id": card.module.id},
+        {
+            "card": card,
+            "seen": seen_json(_seen(card)),
+            "nav_module_id": card.module.id,
+            "automations": automations_for(object_type="Project", object_id=card_id),
+        },
     )
 
 

@@ -120,8 +120,10 @@ def test_search_by_schema_field(sandbox_doc):
 
 def test_search_by_main_contact_lists_the_company_and_its_people(sandbox_doc):
     body = search(sandbox_doc, "Contact", MainContactId=7505)
-    assert body["Count"] == 3
-    assert set(rows(body)) == {"7505", "7506", "7507"}
+    # The seed's three; other tests sharing this sandbox may add persons to the company.
+    assert body["Count"] == len(rows(body)) >= 3
+    assert set(rows(body)) >= {"7505", "7506", "7507"}
+    assert all(row.get("BusinessId", 7505) == 7505 for row in rows(body).values())
     assert_contact_row(body["Results"]["7505"], ROW_7505)
     assert_contact_row(body["Results"]["7506"], ROW_7506)
     assert_contact_row(body["Results"]["7507"], ROW_7507)

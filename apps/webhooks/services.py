@@ -1,0 +1,317 @@
+"""Webhooks: store each delivery first, process it later, and keep handlers loop-safe.
+
+`event_receive` is what the receiver view calls: it stores the delivery (raw body, headers
+without Authorization) and, after commit, starts a task. `event_process` runs a handler's
+actions for one event: refresh the console's cached view of the object (always), then the
+admin's actions in order. Duplicate deliveries and echoes of the console's own writes are
+recorded and not acted on. Failures keep their traceback and are retried with backoff, then
+parked as failed; any event can be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.cards.services import card_update
+from apps.contacts.services import contact_update
+from apps.core.readcache import forget_object
+from apps.todos.services import todo_create
+from apps.webhooks.models import Action, Event, Handler
+from apps.writes.models import Write
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+IGNORED_CHANGES = {"UpdatedAt", "UpdatedBy"}  # MiniCRM adds these to every change
+TARGET_TYPES = {"Project": "project", "Contact": "contact"}
+
+
+# -- receiving --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    event: Event
+    status_code: int  # what the receiver answers MiniCRM
+
+
+def dedupe_key(message: Any) -> str:
+    """The same message retried has the same key (MiniCRM resends it unchanged)."""
+    canonical = json.dumps(message, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> Received:
+    """Store one delivery durably; answer 200 for a stored message, 400 for a malformed one."""
+    safe_headers = {
+        k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")
+    }
+    text = body.decode("utf-8", errors="replace")
+    try:
+        message = json.loads(text)
+        if not isinstance(message, dict) or "Id" not in message or "Type" not in message:
+            raise ValueError("not a MiniCRM message")
+    except ValueError:
+        event = Event.objects.create(
+            handler=handler, headers=safe_headers, body=text, status=Event.Status.MALFORMED
+        )
+        return Received(event, 400)
+    fields = {
+        "handler": handler,
+        "headers": safe_headers,
+        "body": text,
+        "message": message,
+        "object_type": str(message.get("Type", ""))[:10],
+        "object_id": _int_or_none(message.get("Id")),
+        "changed": [str(c) for c in message.get("Changed") or [] if isinstance(c, str)],
+    }
+    key = dedupe_key(message)
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(dedupe_key=key, **fields)
+            transaction.on_commit(lambda: _start(event.pk))
+    except IntegrityError:
+        event = Event.objects.create(status=Event.Status.DUPLICATE, **fields)
+    return Received(event, 200)
+
+
+def _int_or_none(value: Any) -> int | None:
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < 18 else None
+
+
+def _start(event_id: int, countdown: float = 0) -> None:
+    from apps.webhooks.tasks import process_event
+
+    process_event.apply_async((event_id,), countdown=countdown)
+
+
+# -- processing -------------------------------------------------------------------------------
+
+
+def event_process(event_id: int) -> str:
+    """Run the handler's actions for one event (if it is due); return the event's status."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().select_related("handler").get(pk=event_id)
+        if event.status != Event.Status.RECEIVED:
+            return event.status
+        if event.next_attempt_at and event.next_attempt_at > timezone.now():
+            return event.status
+        event.attempts += 1
+        event.save(update_fields=["attempts"])
+    target_type = TARGET_TYPES.get(event.object_type)
+    if target_type and event.object_id:
+        forget_object(target_type, event.object_id)  # always: the console shows fresh data
+    verdict = _verdict(event)
+    if verdict is not None:
+        return _settle(event, verdict)
+    results = []
+    try:
+        for action in event.handler.actions.all():
+            results.append({"action": action.get_kind_display(), "result": _run(action, event)})
+    except Exception as error:  # any action may fail: keep it, retry, then park it
+        return _failed(event, error, results)
+    event.results = results
+    return _settle(event, Event.Status.PROCESSED)
+
+
+def _verdict(event: Event) -> str | None:
+    """Why an event is not acted on (filter or echo), or None to act on it."""
+    handler = event.handler
+    data = (event.message or {}).get("Data") or {}
+    if not handler.enabled or event.object_type != handler.type:
+        return Event.Status.FILTERED
+    if (
+        handler.type == "Project"
+        and handler.category_id
+        and _int_or_none(data.get("CategoryId")) != handler.category_id
+    ):
+        return Event.Status.FILTERED
+    changed = set(event.changed) - IGNORED_CHANGES
+    if handler.fields and not changed & set(handler.fields):
+        return Event.Status.FILTERED
+    if changed and changed <= _recently_written(event):
+        return Event.Status.ECHO
+    return None
+
+
+def _recently_written(event: Event) -> set[str]:
+    """The fields the console itself wrote to this object moments ago."""
+    target_type = TARGET_TYPES.get(event.object_type)
+    if not target_type or event.object_id is None:
+        return set()
+    since = timezone.now() - timedelta(seconds=settings.WEBHOOK_ECHO_SECONDS)
+    fields: set[str] = set()
+    for write in Write.objects.filter(
+        target_type=target_type,
+        target_id=event.object_id,
+        state=Write.State.DONE,
+        done_at__gte=since,
+    ):
+        fields |= set(write.payload)
+    return fields
+
+
+def _run(action: Action, event: Event) -> Any:
+    config = action.config or {}
+    object_id = event.object_id
+    if action.kind == Action.Kind.CREATE_TODO:
+        deadline = timezone.localtime() + timedelta(days=int(config.get("days") or 0))
+        values = {
+            "Comment": config.get("comment") or event.handler.name,
+            "Deadline": deadline.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        if config.get("owner"):
+            values["UserId"] = int(config["owner"])
+        created = todo_create(project_id=int(object_id or 0), values=values)
+        return {"write": created.pk}
+    if action.kind == Action.Kind.SET_FIELDS:
+        values = config.get("values") or {}
+        if event.object_type == "Project":
+            category = _int_or_none(((event.message or {}).get("Data") or {}).get("CategoryId"))
+            write = card_update(
+                card_id=int(object_id or 0), category_id=category or 0, changes=values
+            )
+        else:
+            contact_type = str(((event.message or {}).get("Data") or {}).get("Type") or "Person")
+            write = contact_update(
+                contact_id=int(object_id or 0), contact_type=contact_type, changes=values
+            )
+        return {"write": write.pk if write else None}
+    if action.kind == Action.Kind.FORWARD:
+        from apps.webhooks.tasks import forward_event
+
+        forward_event.delay(event.pk, str(config.get("url", "")))
+        return {"forward": "queued"}
+    if action.kind == Action.Kind.PYTHON:
+        module_name, _, function_name = str(config.get("path", "")).rpartition(".")
+        function = getattr(importlib.import_module(module_name), function_name)
+        return repr(function(event=event, message=event.message))[:2000]
+    raise ValueError(f"unknown action {action.kind}")
+
+
+def _settle(event: Event, status: str) -> str:
+    event.status = status
+    event.processed_at = timezone.now()
+    event.last_error = ""
+    event.save(update_fields=["status", "processed_at", "results", "last_error"])
+    return status
+
+
+def _failed(event: Event, error: Exception, results: list[Any]) -> str:
+    event.results = results
+    event.last_error = f"{type(error).__name__}: {error}"[:2000]
+    event.traceback = traceback.format_exc()[-20000:]
+    if event.attempts >= MAX_ATTEMPTS:
+        event.status = Event.Status.FAILED
+        event.save()
+        log.error("webhook event %s failed for good: %s", event.pk, event.last_error)
+        return event.status
+    delay = min(300, 5 * 2 ** (event.attempts - 1))
+    event.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    event.save()
+    log.warning("webhook event %s failed (%s); retrying in %s s", event.pk, error, delay)
+    _start(event.pk, countdown=delay)
+    return event.status
+
+
+def event_replay(*, event_id: int) -> Event:
+    """Process an event again from the start (its actions run again)."""
+    event = Event.objects.get(pk=event_id)
+    event.status = Event.Status.RECEIVED
+    event.attempts = 0
+    event.next_attempt_at = None
+    event.results = []
+    event.last_error = event.traceback = ""
+    event.save()
+    transaction.on_commit(lambda: _start(event.pk))
+    return event
+
+
+def events_sweep() -> int:
+    """Start processing of received events whose task was lost or whose retry is due."""
+    stale = timezone.now() - timedelta(seconds=60)
+    due = Event.objects.filter(status=Event.Status.RECEIVED, received_at__lt=stale).exclude(
+        next_attempt_at__gt=timezone.now()
+    )
+    ids = list(due.values_list("pk", flat=True)[:200])
+    for event_id in ids:
+        _start(event_id)
+    return len(ids)
+
+
+def events_purge() -> int:
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    deleted, _ = Event.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+def event_forward(*, event_id: int, url: str) -> int:
+    """POST the message on to an external URL; raise on anything but 2xx (the task retries)."""
+    event = Event.objects.get(pk=event_id)
+    answer = requests.post(
+        url,
+        data=event.body.encode("utf-8"),
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
+    entry = {"url": url, "status": answer.status_code, "at": timezone.now().isoformat()}
+    Event.objects.filter(pk=event_id).update(results=[*event.results, {"forward": entry}])
+    answer.raise_for_status()
+    return answer.status_code
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def loop_risk(*, handler_fields: list[str], actions: list[dict[str, Any]]) -> list[str]:
+    """Fields a handler's own actions would write that its filter watches: a loop."""
+    watched = set(handler_fields)
+    written: set[str] = set()
+    for action in actions:
+        if action.get("kind") == Action.Kind.SET_FIELDS:
+            written |= set((action.get("config") or {}).get("values") or {})
+    if not watched:
+        return sorted(written)  # watching every field: any write comes back
+    return sorted(watched & written)
+
+
+def api_url(handler: Handler) -> str:
+    """The ApiUrl to give MiniCRM's helpdesk, with the handler's credentials."""
+    scheme, _, rest = settings.CONSOLE_BASE_URL.partition("://")
+    return f"{scheme}://{handler.username}:{handler.password}@{rest}/hooks/{handler.slug}/"
+
+
+def sandbox_register(*, handler: Handler) -> bool:
+    """With the sandbox as backend, subscribe the handler there (MiniCRM needs its helpdesk)."""
+    base = settings.MINICRM_BASE_URL
+    auth = (settings.MINICRM_SYSTEM_ID, settings.MINICRM_API_KEY)
+    try:
+        if requests.get(f"{base}/_sandbox/health", timeout=3).status_code != 200:
+            return False
+        answer = requests.post(
+            f"{base}/_sandbox/webhooks",
+            auth=auth,
+            timeout=5,
+            json={
+                "Type": handler.type,
+                "CategoryId": handler.category_id,
+                "Fields": handler.fields,
+                "ApiUrl": api_url(handler),
+            },
+        )
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200

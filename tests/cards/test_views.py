@@ -1,0 +1,820 @@
+"""Card pages as a back-office user uses them: a module's changelist, the card page, its
+change form, inline edits, status changes and bulk actions, against the doc and demo sandboxes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from apps.cards.services import card_update
+from apps.core.minicrm import minicrm_budget
+from apps.writes.models import BulkJob, Write
+from minicrm import Priority
+from tests.conftest import Sandbox
+from tests.viewsupport import (
+    BackgroundSender,
+    Node,
+    dom,
+    errors_of,
+    field_row,
+    form_data,
+    is_full_page,
+    messages_of,
+    sandbox_count,
+    sandbox_ids,
+    send,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUALIFICATION = "AutoSalesV3_Qualification"
+SALES = 20  # the demo's sales module
+NEXT = "next \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
+PREVIOUS = "\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK} previous"
+HTMX_RESULTS = {"HX-Request": "true", "HX-Target": "changelist-results"}
+
+
+def row_ids(response) -> list[int]:
+    table = dom(response).by_id("result_list")
+    return [int(box.attrs["value"]) for box in table.find_all("input", name="selected")]
+
+
+def cell(page: Node, name: str) -> Node:
+    """The value cell of a field on the card page."""
+    return page.by_id(f"field-{name}").find_all("td")[0]
+
+
+def new_card(sandbox: Sandbox, **values: object) -> int:
+    """A card of the test's own in the doc sales module (seeded cards stay as they are)."""
+    body = {"CategoryId": 10, "Name": f"Teszt {uuid.uuid4().hex[:8]}", "ContactId": 7461}
+    answer = sandbox.put("/Api/R3/Project/", json={**body, **values})
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["Id"])
+
+
+# -- the changelist ---------------------------------------------------------------------------
+
+
+def test_changelist_shows_a_page_of_100_and_minicrm_s_total(
+    user_client: Client, demo: Sandbox
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.find("h1").text == "Értékesítés"
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=0)
+    assert len(row_ids(response)) == 100
+    total = sandbox_count(demo, "Project", CategoryId=SALES)
+    assert page.find("span", class_="action-counter").text == f"{total} cards"
+    nav = page.find("nav", class_="paginator")
+    assert "page 1 of 10" in nav.text
+    assert nav.links() == {"?p=2": NEXT}
+    # The navigation marks the module being shown.
+    assert page.by_id("nav-modules").find("a", aria_current="page").text == "Értékesítés"
+
+
+def test_changelist_rows_show_status_and_owner_labels(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.get(f"/modules/{SALES}/")
+
+    first = dom(response).by_id("result_list").find("tbody").find("tr")
+    cells = [td.text for td in first.find_all("td")]
+    assert first.find("th").text == "Tanácsadás #1"
+    assert cells[1:4] == ["Érdeklődő", "Szabó Gergő", "#10349"]
+
+
+def test_changelist_second_page(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"p": "2"})
+
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=1)
+    nav = dom(response).find("nav", class_="paginator")
+    assert "page 2 of 10" in nav.text
+    assert nav.links() == {"?p=1": PREVIOUS, "?p=3": NEXT}
+
+
+@pytest.mark.parametrize(
+    ("query", "minicrm"),
+    [
+        ({"status": "5001"}, {"StatusId": 5001}),
+        ({"group": "Lead"}, {"StatusGroup": "Lead"}),
+        ({"owner": "104"}, {"UserId": 104}),
+        ({"field": "Forras", "value": "Weboldal"}, {"Forras": "Weboldal"}),
+        ({"owner": "104", "status": "5001"}, {"UserId": 104, "StatusId": 5001}),
+        ({"group": "Success", "p": "2"}, {"StatusGroup": "Success", "Page": 1}),
+    ],
+)
+def test_filters_narrow_the_list_as_minicrm_s_search_does(
+    user_client: Client, demo: Sandbox, query: dict[str, str], minicrm: dict[str, object]
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", query)
+
+    assert response.status_code == 200
+    expected = sandbox_ids(demo, "Project", CategoryId=SALES, **{"Page": 0, **minicrm})
+    assert expected
+    assert row_ids(response) == expected
+    total = sandbox_count(demo, "Project", CategoryId=SALES, **minicrm)
+    assert total < 1000
+    assert dom(response).find("span", class_="action-counter").text == f"{total} cards"
+    # The filter form shows what is applied, so the page can be read (and bookmarked) as is.
+    filters = dom(response).by_id("changelist-filters")
+    for name, value in query.items():
+        if name == "p":
+            continue
+        widget = filters.find(name=name)
+        shown = (
+            widget.attrs.get("value")
+            if widget.tag == "input"
+            else next(v for v, _, selected in widget.options() if selected)
+        )
+        assert shown == value
+
+
+def test_status_filter_rows_all_have_that_status(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"status": "5006"})
+
+    rows = dom(response).by_id("result_list").find("tbody").find_all("tr")
+    assert rows
+    assert {row.find_all("td")[1].text for row in rows} == {"Megnyert"}
+
+
+def test_paging_links_keep_the_filters(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"group": "Open"})
+
+    links = dom(response).find("nav", class_="paginator").links()
+    assert "?group=Open&p=2" in links
+
+
+def test_htmx_changelist_answers_only_the_results(user_client: Client, demo: Sandbox) -> None:
+    partial = user_client.get(f"/modules/{SALES}/", {"status": "5001"}, headers=HTMX_RESULTS)
+    full = user_client.get(f"/modules/{SALES}/", {"status": "5001"})
+
+    assert not is_full_page(partial)
+    part = dom(partial)
+    assert part.find("div").id == "changelist-results"
+    assert not part.has("form", id="changelist-filters")
+    assert row_ids(partial) == row_ids(full)
+    assert is_full_page(full)
+    filters = dom(full).by_id("changelist-filters")
+    assert filters.attrs["hx-target"] == "#changelist-results"
+    assert filters.attrs["hx-push-url"] == "true"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"p": "abc"},
+        {"p": "0"},
+        {"p": "999"},
+        {"status": "nope"},
+        {"status": "999999"},
+        {"group": "Nincs"},
+        {"owner": "-1"},
+        {"field": "Nincs", "value": "x"},
+        {"field": "VarhatoArbevetel", "value": "sok"},
+    ],
+)
+def test_odd_query_strings_are_no_error(
+    user_client: Client, demo: Sandbox, query: dict[str, str]
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", query)
+
+    assert response.status_code == 200
+    assert dom(response).has(id="result_list")
+
+
+def test_unknown_module_is_a_not_found_page(user_client: Client, doc: Sandbox) -> None:
+    for path in ("/modules/999/", "/modules/999/add/"):
+        response = user_client.get(path)
+        assert response.status_code == 404, path
+        assert dom(response).find("h1").text == "Not found"
+
+
+# -- the card page ------------------------------------------------------------------------------
+
+
+def test_card_page_labels_every_field(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/cards/2056/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.find("h1").text.startswith("MiniCRM Zrt. (Leskó Norbert)")
+    assert page.by_id("card-status").text == "Feldolgozásra vár"
+    assert page.by_id("card-owner").text == "Leskó Norbert"
+    contact, company = page.by_id("card-contact"), page.by_id("card-company")
+    assert (contact.attrs["href"], contact.text) == ("/contacts/7506/", "Leskó Norbert")
+    assert (company.attrs["href"], company.text) == ("/contacts/7505/", "MiniCRM Zrt.")
+    # Dropdowns by their labels, never their ids.
+    assert cell(page, QUALIFICATION).text == "VIP"
+    assert cell(page, "AutoSalesV3_IsHot").text == "Igen"
+    assert cell(page, "DontesiSzempont").text == "Termék minőség"
+    assert "3101" not in page.by_id("card-fields").text
+    # Dates as dates, in the user's zone (Budapest by default).
+    when = cell(page, "KovetkezoHivasIdpontja").find("time")
+    assert when.attrs["datetime"] == "2018-02-16T13:00:59+01:00"
+    assert when.text == "2018-02-16 13:00"
+    assert cell(page, "VarhatoArbevetel").text == "1000000"
+    # Empty values as empty.
+    for name in ("AutoSalesV3_CustomerStep", "Szerzodes"):
+        assert cell(page, name).find("span", class_="empty").text == "—"
+    # Header fields are not repeated in the field list.
+    assert not page.by_id("card-fields").has(id="field-StatusId")
+    assert not page.by_id("card-fields").has(id="field-ContactId")
+
+
+def test_card_page_status_buttons_mark_the_current_status(
+    user_client: Client, doc: Sandbox
+) -> None:
+    page = dom(user_client.get("/cards/2056/"))
+
+    buttons = page.find("form", class_="status-buttons").find_all("button")
+    assert [b.text for b in buttons] == [
+        "Érdeklődő",
+        "Ügyfélminősítés",
+        "Ajánlat kiküldve",
+        "Feldolgozásra vár",
+        "Sikeres",
+        "Sikertelen",
+    ]
+    current = [b for b in buttons if "disabled" in b.attrs]
+    assert [(b.text, b.attrs["value"]) for b in current] == [("Feldolgozásra vár", "2622")]
+
+
+def test_card_page_shows_multi_selects_as_lists_and_booleans_as_words(
+    user_client: Client, demo: Sandbox
+) -> None:
+    page = dom(user_client.get("/cards/100003/"))
+
+    tags = cell(page, "Erdeklodes").find("ul", class_="tags")
+    assert [li.text for li in tags.find_all("li")] == [
+        "CRM",
+        "Marketing automatizáció",
+        "Projektmenedzsment",
+    ]
+    assert cell(page, "ForroLead").text == "No"
+    assert cell(page, "Valoszinuseg").text == "70.5"
+    closing = cell(page, "VarhatoLezaras").find("time")
+    assert (closing.attrs["datetime"], closing.text) == ("2026-02-06", "2026-02-06")
+    link = cell(page, "Ajanlat").find("a")
+    assert link.attrs["href"] == "https://files.example.com/demo/9282.pdf"
+
+    other = dom(user_client.get("/cards/100002/"))
+    assert cell(other, "Erdeklodes").has("span", class_="empty")
+    assert cell(other, "KovetkezoHivas").has("span", class_="empty")
+    assert cell(other, "ForroLead").text == "Yes"
+
+
+def test_card_page_shows_the_status_history_newest_first(
+    user_client: Client, demo: Sandbox
+) -> None:
+    page = dom(user_client.get("/cards/100003/"))
+
+    entries = page.by_id("status-history").find("ol", class_="timeline").find_all("li")
+    assert [li.text for li in entries] == [
+        "2025-03-16 14:44 Kapcsolatfelvétel → Megnyert",
+        "2025-03-13 13:44 Igényfelmérés → Kapcsolatfelvétel",
+        "2025-03-10 12:44 Érdeklődő → Igényfelmérés",
+        "2025-03-07 11:44 Érdeklődő",
+    ]
+    assert entries[0].find("time").attrs["datetime"] == "2025-03-16T14:44:00+01:00"
+
+
+def test_card_page_without_history_or_to_dos_says_so(user_client: Client, doc: Sandbox) -> None:
+    page = dom(user_client.get("/cards/2056/"))
+
+    assert page.by_id("status-history").find("li").text == "No status changes yet."
+    todos = page.by_id("card-todos")
+    assert not todos.has("li", class_="todo")
+    assert "quiet" in todos.find("li").classes
+
+
+def todo_items(page: Node) -> list[tuple[str, str]]:
+    """The card page's to-dos: (deadline as shown, comment)."""
+    return [
+        (li.find("time").text, li.find("span", class_="comment").text)
+        for li in page.by_id("card-todos").find_all("li", class_="todo")
+    ]
+
+
+def test_card_page_lists_its_open_to_dos(user_client: Client, doc: Sandbox) -> None:
+    page = dom(user_client.get("/cards/2001/"))
+
+    assert todo_items(page) == [
+        (
+            "2012-01-17 23:59",
+            "Felhívni és megkérdezni sikerült-e dönteni, van-e még valamilyen kérdése a termékről.",
+        ),
+        ("2013-01-22 23:59", "Történt valami előrelépés?"),
+    ]
+
+
+def test_card_page_leaves_closed_to_dos_to_their_tab(user_client: Client, demo: Sandbox) -> None:
+    # Card 100004 has two open to-dos; 100002 only a closed one.
+    assert todo_items(dom(user_client.get("/cards/100004/"))) == [
+        ("2025-10-29 21:23", "Számlát ellenőrizni"),
+        ("2026-08-24 22:23", "Visszahívni"),
+    ]
+    assert todo_items(dom(user_client.get("/cards/100002/"))) == []
+
+
+def test_card_page_marks_queued_changes(user_client: Client, doc: Sandbox) -> None:
+    card_update(
+        card_id=2056,
+        category_id=10,
+        changes={QUALIFICATION: "Célcsoport", "StatusId": 2623},
+        seen={QUALIFICATION: "VIP", "StatusId": "Feldolgozásra vár"},
+    )
+
+    page = dom(user_client.get("/cards/2056/"))
+
+    row = page.by_id(f"field-{QUALIFICATION}")
+    assert "pending" in row.classes
+    assert row.find_all("td")[0].text == "Célcsoport pending"
+    assert page.by_id("card-status").text == "Sikeres"
+    assert page.find("div", class_="card-summary").find("span", class_="pending-mark")
+    writes = page.by_id("object-writes")
+    assert writes.find("li", class_="write-queued").find("span", class_="state").text == "queued"
+    assert not page.by_id("field-VarhatoArbevetel").classes & {"pending"}
+
+
+def test_card_page_offers_retry_for_a_failed_write(user_client: Client, doc: Sandbox) -> None:
+    Write.objects.create(
+        kind=Write.Kind.PROJECT_UPDATE,
+        target_type="project",
+        target_id=2056,
+        payload={"VarhatoArbevetel": 5},
+        state=Write.State.FAILED,
+        last_error="Invalid value '5' for the Várható árbevétel field.",
+        error_field="VarhatoArbevetel",
+    )
+
+    page = dom(user_client.get("/cards/2056/"))
+
+    failed = page.by_id("object-writes").find("li", class_="write-failed")
+    assert "VarhatoArbevetel: Invalid value '5' for the Várható árbevétel field." in failed.text
+    assert [b.text for b in failed.find_all("button")] == ["Retry", "Discard"]
+    # A failed write is not MiniCRM's value, nor shown as pending.
+    assert cell(page, "VarhatoArbevetel").text == "1000000"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/cards/999999/"),
+        ("get", "/cards/999999/change/"),
+        ("get", "/cards/999999/fields/Name/"),
+        ("post", "/cards/999999/status/"),
+    ],
+)
+def test_unknown_card_is_a_not_found_page(
+    user_client: Client, doc: Sandbox, method: str, path: str
+) -> None:
+    response = getattr(user_client, method)(path, {"status": "2623"} if method == "post" else {})
+
+    assert response.status_code == 404
+    page = dom(response)
+    assert page.find("h1").text == "Not found"
+    assert "MiniCRM has no such record" in page.by_id("content").text
+    assert not Write.objects.exists()
+
+
+# -- the change form --------------------------------------------------------------------------
+
+
+def change_form(client: Client, card_id: int = 2056) -> Node:
+    response = client.get(f"/cards/{card_id}/change/")
+    assert response.status_code == 200
+    return dom(response).find("form", class_="schema-form")
+
+
+def test_change_form_has_the_right_widget_per_type(user_client: Client, doc: Sandbox) -> None:
+    form = change_form(user_client)
+
+    qualification = form.find("select", name=QUALIFICATION)
+    assert qualification.options() == [
+        ("", "—", False),
+        ("3101", "VIP", True),
+        ("3102", "Célcsoport", False),
+        ("3103", "Nem célcsoport", False),
+        ("3105", "Hideg", False),
+    ]
+    call = form.find("input", name="KovetkezoHivasIdpontja")
+    assert call.attrs["type"] == "datetime-local"
+    assert call.attrs["value"].startswith("2018-02-16T13:00")
+    assert form.find("input", name="Szerzodes").attrs["type"] == "url"
+    revenue = form.find("input", name="VarhatoArbevetel")
+    assert (revenue.attrs["type"], revenue.attrs["value"]) == ("number", "1000000")
+    name = form.find("input", name="Name")
+    assert (name.attrs["type"], name.attrs["maxlength"]) == ("text", "512")
+    assert "required" in field_row(form, "Name").classes
+    statuses = form.find("select", name="StatusId")
+    assert [v for v, _, selected in statuses.options() if selected] == ["2622"]
+    owners = form.find("select", name="UserId")
+    assert [label for _, label, selected in owners.options() if selected] == ["Leskó Norbert"]
+    # Bookkeeping and computed fields are not offered.
+    for hidden in ("Id", "CategoryId", "BusinessId", "CreatedAt", "StatusUpdatedAt", "Deleted"):
+        assert not form.has(name=hidden), hidden
+
+
+def test_change_form_has_multi_select_and_yes_no_and_date(
+    user_client: Client, demo: Sandbox
+) -> None:
+    form = change_form(user_client, 100003)
+
+    boxes = form.find_all("input", name="Erdeklodes")
+    assert {b.attrs["type"] for b in boxes} == {"checkbox"}
+    checked = {b.parent.text for b in boxes if "checked" in b.attrs and b.parent}
+    assert checked == {"CRM", "Marketing automatizáció", "Projektmenedzsment"}
+    assert form.find("select", name="ForroLead").options() == [
+        ("", "—", False),
+        ("1", "Yes", False),
+        ("0", "No", True),
+    ]
+    closing = form.find("input", name="VarhatoLezaras")
+    assert (closing.attrs["type"], closing.attrs["value"]) == ("date", "2026-02-06")
+    assert form.find("input", name="Valoszinuseg").attrs["type"] == "number"
+    assert form.find("input", name="Megjegyzes").attrs["maxlength"] == "1024"
+
+
+def test_saving_one_changed_field_queues_only_that_field(user_client: Client, doc: Sandbox) -> None:
+    form = change_form(user_client)
+
+    response = user_client.post(
+        "/cards/2056/change/", form_data(form, **{QUALIFICATION: "3102"}), follow=True
+    )
+
+    write = Write.objects.get()
+    assert (write.kind, write.target_type, write.target_id) == ("project.update", "project", 2056)
+    assert write.payload == {QUALIFICATION: 3102}
+    assert write.seen == {QUALIFICATION: "VIP"}
+    assert response.redirect_chain[-1][0] == "/cards/2056/"
+    assert messages_of(response)[0].startswith("Saved and queued: expected in MiniCRM in about")
+    assert cell(dom(response), QUALIFICATION).text == "Célcsoport pending"
+
+
+def test_saving_a_multi_select_and_a_date_queues_them_as_minicrm_takes_them(
+    user_client: Client, demo: Sandbox
+) -> None:
+    form = change_form(user_client, 100003)
+
+    user_client.post(
+        "/cards/100003/change/",
+        form_data(
+            form,
+            Erdeklodes=["1073741824", "4294967296"],
+            KovetkezoHivas="2025-04-01T09:30",
+        ),
+    )
+
+    write = Write.objects.get()
+    assert write.payload == {
+        "Erdeklodes": [1073741824, 4294967296],
+        "KovetkezoHivas": "2025-04-01 09:30:00",
+    }
+    assert write.seen == {
+        "Erdeklodes": ["CRM", "Marketing automatizáció", "Projektmenedzsment"],
+        "KovetkezoHivas": "2024-05-31 17:42:00",
+    }
+
+
+def test_saving_without_changes_queues_nothing(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.post("/cards/2056/change/", form_data(change_form(user_client)))
+
+    assert response.status_code == 302
+    assert not Write.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("Name", "x" * 513, "Ensure this value has at most 512 characters (it has 513)."),
+        ("Name", "", "This field is required."),
+        ("VarhatoArbevetel", "sok", "Enter a whole number."),
+        ("Szerzodes", "nem egy cím", "Enter a valid URL."),
+        ("KovetkezoHivasIdpontja", "holnap", "Enter a valid date/time."),
+        (QUALIFICATION, "9999", "Select a valid choice. 9999 is not one of the available choices."),
+    ],
+)
+def test_invalid_values_are_shown_next_to_their_field_and_nothing_is_queued(
+    user_client: Client, doc: Sandbox, name: str, value: str, message: str
+) -> None:
+    response = user_client.post(
+        "/cards/2056/change/", form_data(change_form(user_client), **{name: value})
+    )
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert errors_of(field_row(page, name)) == [message]
+    assert not Write.objects.exists()
+
+
+def test_a_card_edit_lands_in_minicrm(user_client: Client, doc: Sandbox) -> None:
+    card_id = new_card(doc, AutoSalesV3_Qualification=3101)
+    form = change_form(user_client, card_id)
+
+    user_client.post(
+        f"/cards/{card_id}/change/",
+        form_data(form, **{QUALIFICATION: "3105", "KovetkezoHivasIdpontja": "2030-05-06T07:08"}),
+    )
+    write = send(Write.objects.get())
+
+    assert write.state == Write.State.DONE
+    landed = doc.get(f"/Api/R3/Project/{card_id}").json()
+    assert landed[QUALIFICATION] == "Hideg"
+    assert landed["KovetkezoHivasIdpontja"] == "2030-05-06 07:08:00"
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    assert cell(page, QUALIFICATION).text == "Hideg"
+    assert cell(page, "KovetkezoHivasIdpontja").text == "2030-05-06 07:08"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_minicrm_s_400_is_shown_next_to_the_field_it_names(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    # A contact id is a whole number to the schema, but MiniCRM knows no contact 999999.
+    form = change_form(user_client)
+    settings.WRITE_WAIT_SECONDS = 10
+    sender = BackgroundSender()
+    sender.start()
+
+    response = user_client.post("/cards/2056/change/", form_data(form, ContactId="999999"))
+    sender.join()
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert errors_of(field_row(page, "ContactId")) == [
+        "Invalid value '999999' for the ContactId field."
+    ]
+    assert errors_of(field_row(page, QUALIFICATION)) == []
+    # Nothing the user typed is lost, and the refused write does not wait in the queue.
+    assert page.find("input", name="ContactId").attrs["value"] == "999999"
+    assert Write.objects.get().state == Write.State.DISCARDED
+    assert doc.get("/Api/R3/Project/2056").json()["ContactId"] == 7506
+
+
+# -- inline edit and status --------------------------------------------------------------------
+
+
+def test_inline_edit_get_answers_the_one_field_form(user_client: Client, doc: Sandbox) -> None:
+    headers = {"HX-Request": "true", "HX-Target": f"field-{QUALIFICATION}"}
+
+    response = user_client.get(f"/cards/2056/fields/{QUALIFICATION}/", headers=headers)
+
+    assert response.status_code == 200
+    assert not is_full_page(response)
+    row = dom(response).find("tr")
+    assert (row.id, row.classes) == (f"field-{QUALIFICATION}", {"editing"})
+    form = row.find("form")
+    assert form.attrs["hx-post"] == f"/cards/2056/fields/{QUALIFICATION}/"
+    selects = form.find_all("select")
+    assert len(selects) == 1
+    assert [label for _, label, selected in selects[0].options() if selected] == ["VIP"]
+    visible = [n for n in form.find_all("input") if n.attrs.get("type") != "hidden"]
+    assert visible == []
+
+    plain = user_client.get(f"/cards/2056/fields/{QUALIFICATION}/")
+    assert is_full_page(plain)
+    assert dom(plain).has("tr", id=f"field-{QUALIFICATION}")
+
+
+def test_inline_edit_post_queues_the_change_and_answers_the_row(
+    user_client: Client, doc: Sandbox
+) -> None:
+    headers = {"HX-Request": "true", "HX-Target": f"field-{QUALIFICATION}"}
+    form = dom(user_client.get(f"/cards/2056/fields/{QUALIFICATION}/", headers=headers)).find(
+        "form"
+    )
+    select = form.find("select").attrs["name"]
+
+    response = user_client.post(
+        f"/cards/2056/fields/{QUALIFICATION}/", form_data(form, **{select: "3103"}), headers=headers
+    )
+
+    assert response.status_code == 200
+    assert not is_full_page(response)
+    row = dom(response).find("tr")
+    assert row.id == f"field-{QUALIFICATION}"
+    assert "pending" in row.classes
+    assert row.find_all("td")[0].text == "Nem célcsoport pending"
+    write = Write.objects.get()
+    assert write.payload == {QUALIFICATION: 3103}
+    assert write.seen == {QUALIFICATION: "VIP"}
+
+
+def test_inline_edit_shows_errors_in_the_row(user_client: Client, doc: Sandbox) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "field-VarhatoArbevetel"}
+    form = dom(user_client.get("/cards/2056/fields/VarhatoArbevetel/", headers=headers)).find(
+        "form"
+    )
+    name = form.find("input", type="number").attrs["name"]
+
+    response = user_client.post(
+        "/cards/2056/fields/VarhatoArbevetel/", form_data(form, **{name: "sok"}), headers=headers
+    )
+
+    assert response.status_code == 200
+    row = dom(response).find("tr")
+    assert "editing" in row.classes
+    assert errors_of(row) == ["Enter a whole number."]
+    assert not Write.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["CreatedAt", "BusinessId", "Id", "Nincs"])
+def test_inline_edit_refuses_fields_that_cannot_be_edited(
+    user_client: Client, doc: Sandbox, name: str
+) -> None:
+    response = user_client.post(f"/cards/2056/fields/{name}/", {f"f-{name}-{name}": "1"})
+
+    assert response.status_code == 400
+    assert "This field cannot be edited here." in response.content.decode()
+    assert not Write.objects.exists()
+
+
+def status_form(client: Client, card_id: int = 2056) -> Node:
+    return dom(client.get(f"/cards/{card_id}/")).find("form", class_="status-buttons")
+
+
+def test_status_change_in_one_click_queues_the_status(user_client: Client, doc: Sandbox) -> None:
+    form = status_form(user_client)
+
+    response = user_client.post("/cards/2056/status/", form_data(form, status="2623"), follow=True)
+
+    write = Write.objects.get()
+    assert write.payload == {"StatusId": 2623}
+    assert write.seen == {"StatusId": "Feldolgozásra vár"}
+    assert response.redirect_chain == [("/cards/2056/", 302)]
+    page = dom(response)
+    assert page.by_id("card-status").text == "Sikeres"
+    assert messages_of(response)[0].startswith("Saved and queued")
+
+
+def test_status_change_from_htmx_redirects_the_browser(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.post(
+        "/cards/2056/status/",
+        form_data(status_form(user_client), status="2621"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response["HX-Redirect"] == "/cards/2056/"
+    assert Write.objects.get().payload == {"StatusId": 2621}
+
+
+def test_status_change_to_an_unknown_status_queues_nothing(
+    user_client: Client, doc: Sandbox
+) -> None:
+    response = user_client.post("/cards/2056/status/", {"status": "5001"}, follow=True)
+
+    assert "Choose one of the module's statuses." in messages_of(response)
+    assert not Write.objects.exists()
+
+
+def test_status_change_lands_and_shows_in_the_history(user_client: Client, doc: Sandbox) -> None:
+    card_id = new_card(doc, StatusId=2620)
+
+    user_client.post(
+        f"/cards/{card_id}/status/", form_data(status_form(user_client, card_id), status="2621")
+    )
+    assert send(Write.objects.get()).state == Write.State.DONE
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    assert page.by_id("card-status").text == "Ajánlat kiküldve"
+    newest = page.by_id("status-history").find("li")
+    assert newest.text.endswith("Érdeklődő → Ajánlat kiküldve")
+
+
+def test_a_card_added_to_a_module_lands_in_minicrm(user_client: Client, doc: Sandbox) -> None:
+    name = f"Új lehetőség {uuid.uuid4().hex[:6]}"
+    page = dom(user_client.get("/modules/10/add/"))
+    assert page.find("h1").text == "Add card to Értékesítés"
+    form = page.find("form", class_="schema-form")
+
+    user_client.post("/modules/10/add/", form_data(form, Name=name, **{QUALIFICATION: "3102"}))
+
+    write = Write.objects.get()
+    assert write.kind == "project.create"
+    assert write.payload["CategoryId"] == 10
+    assert write.payload["Name"] == name
+    assert write.payload[QUALIFICATION] == 3102
+    sent = send(write)
+    landed = doc.get(f"/Api/R3/Project/{sent.target_id}").json()
+    assert (landed["Name"], landed[QUALIFICATION]) == (name, "Célcsoport")
+
+
+# -- bulk actions --------------------------------------------------------------------------------
+
+
+def test_bulk_action_with_nothing_selected_warns_and_queues_nothing(
+    user_client: Client, demo: Sandbox
+) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"action": "status", "status": "5002", "query": "status=5001"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"/modules/{SALES}/?status=5001", 302)]
+    assert "Select the cards to change first: nothing was changed." in messages_of(response)
+    assert not Write.objects.exists()
+    assert not BulkJob.objects.exists()
+
+
+def test_bulk_status_on_three_cards_makes_a_job(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": ["100001", "100002", "100003"], "action": "status", "status": "5002"},
+    )
+
+    job = BulkJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/queue/jobs/{job.pk}/"
+    assert job.total == 3
+    assert job.description == "Status to “Kapcsolatfelvétel” on 3 cards"
+    writes = list(job.writes.order_by("target_id"))
+    assert [w.target_id for w in writes] == [100001, 100002, 100003]
+    assert {json.dumps(w.payload) for w in writes} == {json.dumps({"StatusId": 5002})}
+    page = dom(user_client.get(response["Location"]))
+    assert page.find("h1").text == "Status to “Kapcsolatfelvétel” on 3 cards"
+    assert page.by_id("job-counts").text.startswith("0 done, 0 failed, of 3")
+
+
+def test_bulk_action_over_htmx_redirects_with_a_header(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": ["100004", "100005"], "action": "owner", "owner": "101"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    job = BulkJob.objects.get()
+    assert response["HX-Redirect"] == f"/queue/jobs/{job.pk}/"
+    assert job.description == "Owner to “Nagy Katalin” on 2 cards"
+    assert {json.dumps(w.payload) for w in job.writes.all()} == {json.dumps({"UserId": 101})}
+
+
+def test_bulk_field_value_is_checked_against_the_schema(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": ["100001"], "action": "field", "field": "VarhatoArbevetel", "value": "sok"},
+        follow=True,
+    )
+
+    assert "Enter a whole number." in " ".join(messages_of(response))
+    assert not BulkJob.objects.exists()
+
+
+def test_bulk_status_without_a_status_asks_for_one(user_client: Client, demo: Sandbox) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/", {"selected": ["100001"], "action": "status"}, follow=True
+    )
+
+    assert "Choose the new status." in messages_of(response)
+    assert not BulkJob.objects.exists()
+
+
+# -- MiniCRM's budget spent --------------------------------------------------------------------
+
+
+def spend_the_budget() -> None:
+    budget = minicrm_budget()
+    while budget.try_acquire(Priority.INTERACTIVE).granted:
+        pass
+
+
+def test_spent_budget_shows_one_moment_not_an_error(user_client: Client, demo: Sandbox) -> None:
+    spend_the_budget()
+
+    response = user_client.get(f"/modules/{SALES}/")
+
+    assert response.status_code == 503
+    assert 1 <= int(response["Retry-After"]) <= 61
+    page = dom(response)
+    assert page.find("h1").text == "One moment"
+    assert "request budget is spent for the moment" in page.by_id("content").text
+    refresh = page.find("meta", http_equiv="refresh")
+    assert refresh.attrs["content"] == response["Retry-After"]
+    # The header still shows the gauge, full.
+    assert page.by_id("budget-used").text == "180/180"
+
+
+def test_spent_budget_in_an_htmx_swap_answers_the_message_only(
+    user_client: Client, demo: Sandbox
+) -> None:
+    spend_the_budget()
+
+    response = user_client.get(f"/modules/{SALES}/", {"p": "2"}, headers=HTMX_RESULTS)
+
+    assert response.status_code == 503
+    assert not is_full_page(response)
+    assert "request budget is spent" in dom(response).find("div", class_="busy").text
+
+
+def test_status_change_with_the_budget_spent_is_queued(user_client: Client, doc: Sandbox) -> None:
+    form = status_form(user_client)  # the page just read the card and its module
+    spend_the_budget()
+
+    response = user_client.post("/cards/2056/status/", form_data(form, status="2623"))
+
+    assert response.status_code == 302
+    assert Write.objects.get().state == Write.State.QUEUED

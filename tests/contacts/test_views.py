@@ -1,0 +1,441 @@
+"""Contact pages as a back-office user uses them: search, a company and a person, create,
+edit and delete, against the doc and demo sandboxes."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from apps.writes.models import Write
+from tests.conftest import Sandbox
+from tests.viewsupport import (
+    BackgroundSender,
+    dom,
+    errors_of,
+    field_row,
+    form_data,
+    is_full_page,
+    messages_of,
+    sandbox_ids,
+    send,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true", "HX-Target": "contact-results"}
+
+
+def result_ids(response) -> list[int]:
+    """The contacts a result list links to, in order."""
+    table = dom(response).by_id("result_list")
+    return [
+        int(a.attrs["href"].split("/")[2])
+        for a in table.find_all("a")
+        if a.parent and a.parent.tag == "th"
+    ]
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        ("Leskó", {"Query": "Leskó"}),
+        ("norbert@minicrm.hu", {"Email": "norbert@minicrm.hu"}),
+        ("MiniCRM", {"Query": "MiniCRM"}),
+    ],
+)
+def test_search_finds_what_minicrm_finds(
+    user_client: Client, doc: Sandbox, query: str, params: dict[str, str]
+) -> None:
+    response = user_client.get("/contacts/", {"q": query})
+
+    assert response.status_code == 200
+    expected = sandbox_ids(doc, "Contact", **params)
+    assert expected
+    assert result_ids(response) == expected
+    count = dom(response).find("p", class_="paginator-count").text
+    assert count == (
+        f"{len(expected)} contact found"
+        if len(expected) == 1
+        else f"{len(expected)} contacts found"
+    )
+
+
+@pytest.mark.parametrize("query", ["2367532", "236 7532", "06 (20) 236 7532"])
+def test_search_by_phone_suffix_finds_the_person(
+    user_client: Client, doc: Sandbox, query: str
+) -> None:
+    response = user_client.get("/contacts/", {"q": query})
+
+    assert result_ids(response) == [7506]
+    row = dom(response).by_id("result_list").find("tbody").find("tr")
+    assert row.find("th").text == "Leskó Norbert"
+    assert "06 (20) 236 7532" in row.text
+    assert row.links()["/contacts/7505/"] == "#7505"  # the person's company
+
+
+def test_search_with_no_match_says_so(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/contacts/", {"q": "nincs-ilyen-ugyfel-xyz"})
+
+    page = dom(response)
+    assert page.find("p", class_="paginator-count").text == "0 contacts found"
+    assert not page.has(id="result_list")
+
+
+def test_empty_search_explains_what_to_type(user_client: Client, doc: Sandbox) -> None:
+    doc.delete("/_sandbox/requests")
+
+    page = dom(user_client.get("/contacts/"))
+
+    assert "last digits of a phone number" in page.by_id("contact-results").text
+    searches = [r for r in doc.get("/_sandbox/requests").json() if r["path"] == "/Api/R3/Contact"]
+    assert searches == []  # nothing to ask MiniCRM
+
+
+def test_htmx_search_answers_only_the_results(user_client: Client, doc: Sandbox) -> None:
+    partial = user_client.get("/contacts/", {"q": "2367532"}, headers=HTMX)
+    full = user_client.get("/contacts/", {"q": "2367532"})
+
+    assert partial.status_code == full.status_code == 200
+    assert not is_full_page(partial)
+    part = dom(partial)
+    assert part.find("div").id == "contact-results"
+    assert not part.has("form", id="contact-search")
+    assert result_ids(partial) == [7506]
+    assert is_full_page(full)
+    page = dom(full)
+    assert page.has("form", id="contact-search")
+    assert page.by_id("id_q").attrs["value"] == "2367532"
+    assert page.by_id("id_q").attrs["hx-target"] == "#contact-results"
+    assert result_ids(full) == [7506]
+
+
+def test_search_pages_follow_minicrm(user_client: Client, demo: Sandbox) -> None:
+    first = user_client.get("/contacts/", {"q": "Kft"})
+    second = user_client.get("/contacts/", {"q": "Kft", "p": "2"})
+
+    total = int(demo.get("/Api/R3/Contact", params={"Query": "Kft"}).json()["Count"])
+    assert total > 200  # three pages
+    assert result_ids(first) == sandbox_ids(demo, "Contact", Query="Kft", Page=0)
+    assert result_ids(second) == sandbox_ids(demo, "Contact", Query="Kft", Page=1)
+    assert len(result_ids(first)) == 100
+    nav = dom(second).find("nav", class_="paginator")
+    assert "page 2 of 3" in nav.text
+    links = nav.links()
+    assert links["?q=Kft&p=1"].startswith("\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK}")
+    assert links["?q=Kft&p=3"].endswith("\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}")
+    assert f"{total} contacts found" in dom(first).by_id("contact-results").text
+
+
+@pytest.mark.parametrize("params", [{"p": "x"}, {"p": "0"}, {"p": "-3"}, {"q": "a" * 500}])
+def test_bad_search_input_is_no_error(user_client: Client, doc: Sandbox, params) -> None:
+    response = user_client.get("/contacts/", {"q": "Leskó", **params})
+
+    assert response.status_code == 200
+
+
+# -- a company and a person ---------------------------------------------------------------------
+
+
+def cards_by_module(response) -> dict[str, list[int]]:
+    """The contact page's cards: module name -> card ids."""
+    box = dom(response).by_id("contact-cards")
+    groups: dict[str, list[int]] = {}
+    current = ""
+    for node in box.iter():
+        if node.tag == "h3":
+            current = node.text.rsplit(" (", 1)[0]
+            groups[current] = []
+        elif node.tag == "a" and current:
+            groups[current].append(int(node.attrs["href"].split("/")[2]))
+    return groups
+
+
+def test_company_page_lists_its_persons_and_its_cards_per_module(
+    user_client: Client, doc: Sandbox
+) -> None:
+    response = user_client.get("/contacts/7505/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.find("h1").text.startswith("MiniCRM Zrt.")
+    people = page.by_id("company-people").links()
+    assert people == {"/contacts/7506/": "Leskó Norbert", "/contacts/7507/": "Egerszegi Krisztián"}
+    assert cards_by_module(response) == {
+        "Értékesítés": [2056],
+        "Ügyfélszolgálat": [2055],
+        "Partnerek": [2054],
+    }
+    assert "help@minicrm.hu" in page.find("table", class_="fields").text
+    assert page.links()["/contacts/add/?type=Person&business=7505"] == "Add person"
+
+
+def test_person_page_links_its_company_and_its_cards(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/contacts/7506/")
+
+    page = dom(response)
+    company = page.by_id("company-link")
+    assert (company.attrs["href"], company.text) == ("/contacts/7505/", "MiniCRM Zrt.")
+    fields = page.find("table", class_="fields").text
+    assert "Cégvezető" in fields
+    assert "Alma" in fields  # KedvencEtele's label, not its id 2001
+    assert "2001" not in fields
+    assert not page.has(id="company-people")
+    assert sorted(i for ids in cards_by_module(response).values() for i in ids) == [
+        2054,
+        2055,
+        2056,
+    ]
+    assert page.links()["/contacts/7506/delete/"] == "Delete"
+
+
+@pytest.mark.parametrize(
+    "path", ["/contacts/999999/", "/contacts/999999/change/", "/contacts/999999/delete/"]
+)
+def test_unknown_contact_is_a_not_found_page(user_client: Client, doc: Sandbox, path: str) -> None:
+    response = user_client.get(path)
+
+    assert response.status_code == 404
+    page = dom(response)
+    assert page.find("h1").text == "Not found"
+    assert "MiniCRM has no such record" in page.by_id("content").text
+    assert page.has("nav", id="nav-sidebar")  # in the console's frame
+
+
+# -- create ------------------------------------------------------------------------------------
+
+
+def test_add_company_queues_it_and_it_lands_in_minicrm(user_client: Client, doc: Sandbox) -> None:
+    name = f"Teszt Kft. {uuid.uuid4().hex[:8]}"
+    form = dom(user_client.get("/contacts/add/?type=Business")).find("form", class_="schema-form")
+
+    response = user_client.post(
+        "/contacts/add/?type=Business",
+        form_data(form, Name=name, Email="info@teszt.hu", Phone="06 1 234 5678"),
+        follow=True,
+    )
+
+    write = Write.objects.get()
+    assert (write.kind, write.target_type, write.target_id) == ("contact.create", "contact", None)
+    assert write.payload == {
+        "Name": name,
+        "Email": "info@teszt.hu",
+        "Phone": "06 1 234 5678",
+        "Type": "Business",
+    }
+    assert response.redirect_chain[-1][0] == "/contacts/"
+    assert any(
+        m.startswith("Saved and queued: expected in MiniCRM in about")
+        for m in messages_of(response)
+    )
+
+    sent = send(write)
+
+    assert sent.state == Write.State.DONE
+    landed = doc.get(f"/Api/R3/Contact/{sent.target_id}").json()
+    assert (landed["Name"], landed["Email"]) == (name, "info@teszt.hu")
+    page = dom(user_client.get(f"/contacts/{sent.target_id}/"))
+    assert page.find("h1").text.startswith(name)
+
+
+def test_add_person_under_a_company(user_client: Client, doc: Sandbox) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@minicrm.hu"
+    page = dom(user_client.get("/contacts/add/?type=Person&business=7505"))
+    assert page.find("h1").text == "Add person — MiniCRM Zrt."
+    form = page.find("form", class_="schema-form")
+    assert not form.has(name="BusinessId")  # the company comes from the page
+
+    response = user_client.post(
+        "/contacts/add/?type=Person&business=7505",
+        form_data(form, FirstName="Zsófia", LastName="Kertész", Email=email),
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/contacts/7505/"
+    write = Write.objects.get()
+    assert write.payload == {
+        "FirstName": "Zsófia",
+        "LastName": "Kertész",
+        "Email": email,
+        "BusinessId": 7505,
+        "Type": "Person",
+    }
+
+    sent = send(write)
+
+    assert sent.state == Write.State.DONE
+    assert doc.get(f"/Api/R3/Contact/{sent.target_id}").json()["BusinessId"] == 7505
+    people = dom(user_client.get("/contacts/7505/")).by_id("company-people").links()
+    assert people[f"/contacts/{sent.target_id}/"] == "Kertész Zsófia"
+
+
+def test_add_company_without_a_name_queues_nothing(user_client: Client, doc: Sandbox) -> None:
+    form = dom(user_client.get("/contacts/add/?type=Business")).find("form", class_="schema-form")
+
+    response = user_client.post("/contacts/add/?type=Business", form_data(form, Email="x@y.hu"))
+
+    assert response.status_code == 200
+    assert errors_of(field_row(dom(response), "Name")) == ["This field is required."]
+    assert not Write.objects.exists()
+
+
+# -- edit ----------------------------------------------------------------------------------------
+
+
+def test_edit_form_shows_the_contact_as_minicrm_has_it(user_client: Client, doc: Sandbox) -> None:
+    page = dom(user_client.get("/contacts/7506/change/"))
+
+    form = page.find("form", class_="schema-form")
+    assert form.find("input", name="Email").attrs["value"] == "norbert@minicrm.hu"
+    assert form.find("input", name="Email").attrs["maxlength"] == "128"
+    food = form.find("select", name="KedvencEtele")
+    assert [(v, label) for v, label, _ in food.options()] == [
+        ("", "—"),
+        ("2001", "Alma"),
+        ("2002", "Narancs"),
+        ("2003", "Sajt"),
+        ("2004", "Kolbász"),
+    ]
+    assert [v for v, _, selected in food.options() if selected] == ["2001"]
+    assert form.find("input", name="YearlyRevenue").attrs["type"] == "number"
+    assert not form.has(name="BusinessId")
+    assert not form.has(name="CreatedAt")
+
+
+def test_edit_sends_only_the_changed_fields_with_what_the_user_saw(
+    user_client: Client, doc: Sandbox
+) -> None:
+    form = dom(user_client.get("/contacts/7506/change/")).find("form", class_="schema-form")
+
+    response = user_client.post(
+        "/contacts/7506/change/",
+        form_data(form, Phone="06 (30) 111 2222", KedvencEtele="2003"),
+        follow=True,
+    )
+
+    write = Write.objects.get()
+    assert (write.kind, write.target_id) == ("contact.update", 7506)
+    assert write.payload == {"Phone": "06 (30) 111 2222", "KedvencEtele": 2003}
+    assert write.seen == {"Phone": "06 (20) 236 7532", "KedvencEtele": "Alma"}
+    assert response.redirect_chain[-1][0] == "/contacts/7506/"
+    page = dom(response)
+    # The page shows the queued values over MiniCRM's, marked as pending.
+    pending = page.find_all("tr", class_="pending")
+    # (Labels come from the field names: MiniCRM's schema has none.)
+    assert {row.find("th").text for row in pending} == {"Phone", "Kedvenc etele"}
+    assert any("06 (30) 111 2222" in row.text and "pending" in row.text for row in pending)
+    assert "Sajt" in page.find("table", class_="fields").text
+    assert page.by_id("object-writes").has("li", class_="write-queued")
+
+
+def test_edit_without_changes_queues_nothing(user_client: Client, doc: Sandbox) -> None:
+    form = dom(user_client.get("/contacts/7506/change/")).find("form", class_="schema-form")
+
+    response = user_client.post("/contacts/7506/change/", form_data(form), follow=True)
+
+    assert not Write.objects.exists()
+    assert "Nothing was changed." in messages_of(response)
+
+
+def test_too_long_text_is_shown_next_to_its_field_and_nothing_is_queued(
+    user_client: Client, doc: Sandbox
+) -> None:
+    form = dom(user_client.get("/contacts/7506/change/")).find("form", class_="schema-form")
+
+    response = user_client.post(
+        "/contacts/7506/change/", form_data(form, Email="a" * 120 + "@minicrm.hu")
+    )
+
+    assert response.status_code == 200
+    page = dom(response)
+    row = field_row(page, "Email")
+    assert "errors" in row.classes
+    assert errors_of(row) == ["Ensure this value has at most 128 characters (it has 131)."]
+    assert errors_of(field_row(page, "Phone")) == []
+    assert "Please correct the errors below." in page.find("form", class_="schema-form").text
+    assert not Write.objects.exists()
+
+
+def test_edit_carries_the_seen_values_across_a_failed_submit(
+    user_client: Client, doc: Sandbox
+) -> None:
+    form = dom(user_client.get("/contacts/7506/change/")).find("form", class_="schema-form")
+    bad = user_client.post("/contacts/7506/change/", form_data(form, YearlyRevenue="sok"))
+    again = dom(bad).find("form", class_="schema-form")
+    # What the user first saw travels with the form, so the retry still knows it.
+    assert (
+        again.find("input", name="seen").attrs["value"]
+        == form.find("input", name="seen").attrs["value"]
+    )
+
+    user_client.post("/contacts/7506/change/", form_data(again, YearlyRevenue="120"))
+
+    write = Write.objects.get()
+    assert write.payload == {"YearlyRevenue": 120}
+    assert write.seen == {"YearlyRevenue": 0}
+
+
+# -- delete a person ---------------------------------------------------------------------------
+
+
+def test_delete_page_explains_the_main_contact_rule(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/contacts/7506/delete/")
+
+    assert response.status_code == 200
+    rule = dom(response).find("div", class_="main-contact-rule")
+    assert "not the main contact of any card" in rule.text
+    assert set(rule.links()) == {"/cards/2054/", "/cards/2055/", "/cards/2056/"}
+
+
+def test_companies_are_not_deleted_here(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.post("/contacts/7505/delete/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/contacts/7505/"
+    assert "Only persons can be deleted here." in messages_of(response)
+    assert not Write.objects.exists()
+
+
+def test_deleting_a_person_without_cards_queues_a_purge_that_lands(
+    user_client: Client, doc: Sandbox
+) -> None:
+    created = doc.put(
+        "/Api/R3/Contact/",
+        json={"Type": "Person", "FirstName": "Törlendő", "LastName": "Teszt", "BusinessId": 7505},
+    ).json()["Id"]
+
+    page = dom(user_client.get(f"/contacts/{created}/delete/"))
+    assert not page.has("div", class_="main-contact-rule")
+    response = user_client.post(f"/contacts/{created}/delete/")
+
+    assert response.status_code == 302
+    write = Write.objects.get()
+    assert (write.kind, write.target_id, write.payload) == ("contact.purge", created, {})
+    assert send(write).state == Write.State.DONE
+    assert doc.get(f"/Api/R3/Contact/{created}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_minicrm_refusing_to_delete_a_main_contact_is_explained(
+    user_client: Client, doc: Sandbox, settings
+) -> None:
+    settings.WRITE_WAIT_SECONDS = 10
+    sender = BackgroundSender()
+    sender.start()
+
+    response = user_client.post("/contacts/7506/delete/")
+    sender.join()
+
+    assert response.status_code == 200
+    page = dom(response)
+    refusal = page.find("div", class_="errornote").text
+    assert refusal == (
+        "MiniCRM refused: The person is marked as the main contact on one or more cards."
+    )
+    assert "not the main contact of any card" in page.find("div", class_="main-contact-rule").text
+    # The refused write is given up (the page said why), and the person is still there.
+    assert Write.objects.get().state == Write.State.DISCARDED
+    assert doc.get("/Api/R3/Contact/7506").status_code == 200

@@ -1,0 +1,252 @@
+"""What every page of the console shares: the header's budget gauge and pending writes, the
+modules in the navigation, global search, time-zone preferences and the settings page."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.contrib.auth.models import User
+from django.test import Client
+
+from apps.core.minicrm import minicrm_budget
+from apps.writes.models import Write
+from minicrm import Priority
+from tests.conftest import Sandbox
+from tests.viewsupport import dom, is_full_page, logged_in, messages_of
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_KEY = "minicrm:schema:12345:Project/10"
+
+
+def make_write(state: str = Write.State.QUEUED, user: User | None = None) -> Write:
+    return Write.objects.create(
+        kind=Write.Kind.PROJECT_UPDATE,
+        target_type="project",
+        target_id=2056,
+        payload={"VarhatoArbevetel": 1},
+        state=state,
+        requested_by=user,
+    )
+
+
+# -- the header -----------------------------------------------------------------------------
+
+
+def test_header_shows_the_budget_used_this_minute(user_client: Client, doc: Sandbox) -> None:
+    user_client.get("/")  # reads the modules once; later pages take them from the cache
+    budget = minicrm_budget()
+    for _ in range(7):
+        assert budget.try_acquire(Priority.BULK).granted
+    used = budget.usage().used
+
+    page = dom(user_client.get("/queue/"))  # a page that asks MiniCRM nothing
+
+    gauge = page.by_id("console-status").find("a", class_="gauge")
+    assert page.by_id("budget-used").text == f"{used}/180"
+    meter = gauge.find("span", role="meter")
+    assert (meter.attrs["aria-valuenow"], meter.attrs["aria-valuemax"]) == (str(used), "180")
+    assert gauge.attrs["title"] == f"{used} of 180 MiniCRM requests used in the last 60 s"
+    assert gauge.attrs["href"] == "/queue/"
+
+
+def test_header_shows_pending_changes_and_mine_that_failed(
+    user_client: Client, doc: Sandbox, staff_user: User
+) -> None:
+    assert dom(user_client.get("/")).by_id("pending-writes").text == "0 changes pending"
+    make_write()
+    make_write(Write.State.SENDING)
+    make_write(Write.State.DONE)
+    make_write(Write.State.FAILED, user=staff_user)
+    make_write(Write.State.FAILED)  # someone else's
+
+    page = dom(user_client.get("/"))
+
+    pending = page.by_id("pending-writes")
+    assert pending.text == "2 changes pending"
+    assert "busy" in pending.classes
+    mine = page.find("a", class_="failed-writes")
+    assert (mine.text, mine.attrs["href"]) == ("1 change needs you", "/queue/?mine=1")
+
+
+def test_one_pending_change_is_singular(user_client: Client, doc: Sandbox) -> None:
+    make_write()
+
+    assert dom(user_client.get("/")).by_id("pending-writes").text == "1 change pending"
+
+
+def test_status_partial_is_the_header_gauge_alone(user_client: Client, doc: Sandbox) -> None:
+    make_write()
+
+    response = user_client.get("/status/")
+
+    assert response.status_code == 200
+    assert not is_full_page(response)
+    status = dom(response).find("div")
+    assert status.id == "console-status"
+    assert (status.attrs["hx-get"], status.attrs["hx-trigger"]) == ("/status/", "every 15s")
+    assert status.find("a", id="pending-writes").text == "1 change pending"
+    assert status.has(id="budget-used")
+
+
+def test_header_says_when_redis_is_away(user_client: Client, doc: Sandbox, settings) -> None:
+    user_client.get("/")
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    response = user_client.get("/status/")
+
+    assert response.status_code == 200
+    assert "Budget unknown: Redis cannot be reached." in dom(response).by_id("console-status").text
+
+
+def test_navigation_lists_minicrm_s_modules_in_their_order(
+    user_client: Client, doc: Sandbox
+) -> None:
+    nav = dom(user_client.get("/")).by_id("nav-modules")
+
+    assert [(a.text, a.attrs["href"]) for a in nav.find_all("a")] == [
+        ("Értékesítés", "/modules/10/"),
+        ("Ügyfélszolgálat", "/modules/5/"),
+        ("Projektek", "/modules/6/"),
+        ("Megrendelés", "/modules/7/"),
+        ("Webshop", "/modules/8/"),
+        ("Számlázó", "/modules/9/"),
+        ("Partnerek", "/modules/3/"),
+    ]
+
+
+def test_dashboard_offers_each_module_and_the_queue(user_client: Client, doc: Sandbox) -> None:
+    make_write()
+    make_write(Write.State.FAILED)
+
+    page = dom(user_client.get("/"))
+
+    modules = page.by_id("modules")
+    assert modules.links()["/modules/10/add/"] == "Add card"
+    queue = page.by_id("queue-box").find("tbody").find_all("tr")
+    assert [(row.find("th").text, row.find("td").text) for row in queue[:2]] == [
+        ("Pending", "1"),
+        ("Failed or in conflict", "1"),
+    ]
+
+
+# -- global search ---------------------------------------------------------------------------
+
+
+def test_global_search_answers_with_the_contact_search(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/search/", {"q": " 2367532 "}, follow=True)
+
+    assert response.redirect_chain == [("/contacts/?q=2367532", 302)]
+    results = dom(response).by_id("result_list")
+    assert results.links()["/contacts/7506/"] == "Leskó Norbert"
+    # The header's box keeps what was searched.
+    assert dom(response).by_id("global-search-q").attrs["value"] == "2367532"
+
+
+def test_empty_global_search_opens_the_contact_search(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/search/", {"q": "  "})
+
+    assert response["Location"] == "/contacts/"
+
+
+# -- preferences: the user's time zone -------------------------------------------------------
+
+
+def status_updated_at(client: Client) -> tuple[str, str]:
+    """How the card page shows card 2056's StatusUpdatedAt (2018-02-14 14:12:41 in Budapest)."""
+    record = dom(client.get("/cards/2056/")).find("div", class_="record")
+    row = next(tr for tr in record.find_all("tr") if tr.find("th").text == "Status updated at")
+    when = row.find("time")
+    return when.attrs["datetime"], when.text
+
+
+def test_times_are_shown_in_budapest_by_default(user_client: Client, doc: Sandbox) -> None:
+    assert status_updated_at(user_client) == ("2018-02-14T14:12:41+01:00", "2018-02-14 14:12")
+
+
+def test_choosing_a_time_zone_changes_how_times_are_shown(
+    user_client: Client, doc: Sandbox
+) -> None:
+    response = user_client.post("/preferences/", {"timezone": "Europe/London"}, follow=True)
+
+    assert "Times are now shown in Europe/London." in messages_of(response)
+    london = dom(response).by_id("id_timezone")
+    assert [v for v, _, selected in london.options() if selected] == ["Europe/London"]
+    assert status_updated_at(user_client) == ("2018-02-14T13:12:41+00:00", "2018-02-14 13:12")
+    history = dom(user_client.get("/cards/29592/")).by_id("status-history").find("time")
+    assert history.text == "2018-07-18 00:44"  # 01:44 in Budapest, summer time in both
+
+    user_client.post("/preferences/", {"timezone": "Europe/Budapest"})
+    assert status_updated_at(user_client) == ("2018-02-14T14:12:41+01:00", "2018-02-14 14:12")
+
+
+def test_time_zone_also_applies_to_the_edit_form(user_client: Client, doc: Sandbox) -> None:
+    user_client.post("/preferences/", {"timezone": "Asia/Tokyo"})
+
+    form = dom(user_client.get("/cards/2056/change/")).find("form", class_="schema-form")
+
+    # 13:00 in Budapest is 21:00 in Tokyo.
+    assert (
+        form.find("input", name="KovetkezoHivasIdpontja")
+        .attrs["value"]
+        .startswith("2018-02-16T21:00")
+    )
+
+
+def test_an_unknown_time_zone_is_refused(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.post("/preferences/", {"timezone": "Mars/Olympus"})
+
+    assert response.status_code == 200
+    assert "Choose a time zone from the list." in messages_of(response)
+    assert status_updated_at(user_client)[0] == "2018-02-14T14:12:41+01:00"
+
+
+# -- settings (administrators only) ---------------------------------------------------------
+
+
+def test_settings_page_is_for_administrators_only(
+    client: Client, doc: Sandbox, staff_user: User, admin_account: User
+) -> None:
+    assert logged_in(client, staff_user).get("/settings/").status_code == 403
+
+    response = logged_in(client, admin_account).get("/settings/")
+
+    assert response.status_code == 200
+    backend = dom(response).by_id("minicrm-backend")
+    assert doc.base_url in backend.text
+    assert "180 requests per 60 seconds" in backend.text
+    assert doc.api_key not in response.content.decode()
+
+
+def test_refresh_schema_drops_the_cached_schema(
+    client: Client, doc: Sandbox, admin_account: User, redis_url: str
+) -> None:
+    logged_in(client, admin_account)
+    client.get("/cards/2056/")  # reads and caches the module's fields
+    cache = redis.Redis.from_url(redis_url)
+    assert cache.exists(SCHEMA_KEY)
+
+    response = client.post("/settings/schema/refresh/", follow=True)
+
+    assert response.redirect_chain == [("/settings/", 302)]
+    assert "MiniCRM's fields and dropdown values will be read again." in messages_of(response)
+    assert not cache.exists(SCHEMA_KEY)
+    assert not cache.exists("minicrm:schema:12345:Person")
+    # The next card page reads them again.
+    client.get("/cards/2056/")
+    assert cache.exists(SCHEMA_KEY)
+
+
+def test_refresh_schema_is_refused_to_non_administrators(
+    user_client: Client, doc: Sandbox, redis_url: str
+) -> None:
+    user_client.get("/cards/2056/")
+
+    response = user_client.post("/settings/schema/refresh/")
+
+    assert response.status_code == 403
+    assert redis.Redis.from_url(redis_url).exists(SCHEMA_KEY)
+
+
+def test_refresh_schema_needs_a_post(client: Client, doc: Sandbox, admin_account: User) -> None:
+    assert logged_in(client, admin_account).get("/settings/schema/refresh/").status_code == 405

@@ -1,0 +1,253 @@
+"""The write queue's pages: counts and expected finish, failed writes with Retry and Discard,
+and a bulk job's progress (its HTMX partial)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from apps.writes.models import BulkJob, Write
+from tests.conftest import Sandbox
+from tests.viewsupport import doc as doc  # the view tests' fixtures, re-exported
+from tests.viewsupport import dom, is_full_page, messages_of, send
+from tests.viewsupport import staff_user as staff_user
+from tests.viewsupport import user_client as user_client
+
+pytestmark = pytest.mark.django_db
+
+
+def make_write(state: str = Write.State.QUEUED, **values: object) -> Write:
+    fields: dict[str, object] = {
+        "kind": Write.Kind.PROJECT_UPDATE,
+        "target_type": "project",
+        "target_id": 2056,
+        "payload": {"VarhatoArbevetel": 1},
+        "state": state,
+        **values,
+    }
+    return Write.objects.create(**fields)
+
+
+def count(page, state: str) -> str:
+    return page.by_id(f"count-{state}").text
+
+
+# -- the queue page ----------------------------------------------------------------------------
+
+
+def test_queue_page_counts_writes_by_state_and_tells_when_it_finishes(
+    user_client: Client, doc: Sandbox
+) -> None:
+    for _ in range(11):
+        make_write()
+    make_write(Write.State.SENDING)
+    make_write(Write.State.DONE)
+    make_write(Write.State.FAILED, last_error="boom")
+    make_write(Write.State.CONFLICT)
+    make_write(Write.State.DISCARDED)
+
+    page = dom(user_client.get("/queue/"))
+
+    assert [count(page, s) for s in ("queued", "sending", "done", "failed", "conflict")] == [
+        "11",
+        "1",
+        "1",
+        "1",
+        "1",
+    ]
+    # 12 writes to send at the bulk share of the budget: 144 of 180 a minute, 2.4 a second.
+    assert page.by_id("queue-eta").text == "5 s"
+
+
+def test_empty_queue_expects_nothing(user_client: Client, doc: Sandbox) -> None:
+    page = dom(user_client.get("/queue/"))
+
+    assert count(page, "queued") == "0"
+    assert page.by_id("queue-eta").text == "—"
+
+
+def test_queue_page_lists_what_needs_a_person_with_retry_and_discard(
+    user_client: Client, doc: Sandbox
+) -> None:
+    failed = make_write(
+        Write.State.FAILED,
+        last_error="Invalid value '5' for the Várható árbevétel field.",
+        error_field="VarhatoArbevetel",
+    )
+    conflict = make_write(Write.State.CONFLICT, target_id=2001)
+    make_write(target_id=2009)
+
+    page = dom(user_client.get("/queue/"))
+
+    rows = {
+        row.find("a").attrs["href"]: row
+        for row in page.find_all("tr", class_="write-failed")
+        + page.find_all("tr", class_="write-conflict")
+    }
+    assert set(rows) == {"/cards/2056/", "/cards/2001/"}
+    failed_row = rows["/cards/2056/"]
+    assert "VarhatoArbevetel: Invalid value '5' for the Várható árbevétel field." in failed_row.text
+    assert [b.text for b in failed_row.find_all("button")] == ["Retry", "Discard"]
+    assert failed_row.find("form").attrs["action"] == f"/queue/{failed.pk}/retry/"
+    assert [b.text for b in rows["/cards/2001/"].find_all("button")] == ["Overwrite", "Discard"]
+    assert rows["/cards/2001/"].find("form").attrs["action"] == f"/queue/{conflict.pk}/retry/"
+    # The queued one is on its way, with no buttons.
+    queued = page.find("tr", class_="write-queued")
+    assert queued.find("a").attrs["href"] == "/cards/2009/"
+    assert not queued.has("button")
+
+
+def test_only_mine_shows_my_writes(user_client: Client, doc: Sandbox, staff_user: User) -> None:
+    other = User.objects.create_user(username="other", password=None)
+    make_write(Write.State.FAILED, requested_by=staff_user, target_id=2001)
+    make_write(Write.State.FAILED, requested_by=other, target_id=2009)
+
+    page = dom(user_client.get("/queue/", {"mine": "1"}))
+
+    assert [row.find("a").text for row in page.find_all("tr", class_="write-failed")] == [
+        "card #2001"
+    ]
+    assert page.links()["/queue/"] == "Show everyone's"
+
+
+def test_the_live_part_of_the_queue_page_is_its_htmx_partial(
+    user_client: Client, doc: Sandbox
+) -> None:
+    make_write()
+
+    response = user_client.get("/queue/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-live")
+
+    assert not is_full_page(response)
+    live = dom(response).find("div")
+    assert live.id == "queue-live"
+    assert live.attrs["hx-trigger"] == "every 5s"
+    assert count(live, "queued") == "1"
+
+
+def test_retry_sends_a_failed_write_again_and_it_lands(user_client: Client, doc: Sandbox) -> None:
+    name = f"Teszt {uuid.uuid4().hex[:8]}"
+    card_id = doc.put("/Api/R3/Project/", json={"CategoryId": 10, "Name": name}).json()["Id"]
+    write = make_write(
+        Write.State.FAILED,
+        target_id=card_id,
+        payload={"VarhatoArbevetel": 777},
+        last_error="MiniCRM could not be reached (ConnectionError)",
+    )
+    form = (
+        dom(user_client.get("/queue/"))
+        .find("tr", class_="write-failed")
+        .find("form", action=f"/queue/{write.pk}/retry/")
+    )
+
+    response = user_client.post(form.attrs["action"], follow=True)
+
+    assert response.redirect_chain == [("/queue/", 302)]
+    assert "The change is queued again." in messages_of(response)
+    retried = Write.objects.get(pk=write.pk)
+    assert (retried.state, retried.last_error) == (Write.State.QUEUED, "")
+    assert send(retried).state == Write.State.DONE
+    assert doc.get(f"/Api/R3/Project/{card_id}").json()["VarhatoArbevetel"] == 777
+
+
+def test_overwriting_a_conflict_drops_what_the_user_saw(user_client: Client, doc: Sandbox) -> None:
+    write = make_write(Write.State.CONFLICT, seen={"VarhatoArbevetel": 1000000})
+
+    user_client.post(f"/queue/{write.pk}/retry/", {"overwrite": "1"})
+
+    retried = Write.objects.get(pk=write.pk)
+    assert (retried.state, retried.seen) == (Write.State.QUEUED, None)
+
+
+def test_discard_gives_a_write_up_and_returns_to_the_page_it_came_from(
+    user_client: Client, doc: Sandbox
+) -> None:
+    write = make_write(Write.State.FAILED, last_error="boom")
+
+    response = user_client.post(f"/queue/{write.pk}/discard/", {"next": "/cards/2056/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/cards/2056/"
+    assert Write.objects.get(pk=write.pk).state == Write.State.DISCARDED
+    page = dom(user_client.get("/queue/"))
+    assert count(page, "failed") == "0"
+    assert "The change was discarded; MiniCRM keeps its own value." in " ".join(
+        li.text for li in page.find_all("li")
+    )
+
+
+def test_retry_and_discard_leave_a_done_write_alone(user_client: Client, doc: Sandbox) -> None:
+    write = make_write(Write.State.DONE)
+
+    user_client.post(f"/queue/{write.pk}/retry/")
+    user_client.post(f"/queue/{write.pk}/discard/")
+
+    assert Write.objects.get(pk=write.pk).state == Write.State.DONE
+
+
+def test_retry_and_discard_need_a_post_and_a_real_write(user_client: Client, doc: Sandbox) -> None:
+    write = make_write(Write.State.FAILED)
+
+    assert user_client.get(f"/queue/{write.pk}/retry/").status_code == 405
+    assert user_client.get(f"/queue/{write.pk}/discard/").status_code == 405
+    assert user_client.post("/queue/999999/retry/").status_code == 404
+    assert user_client.post("/queue/999999/discard/").status_code == 404
+    assert Write.objects.get(pk=write.pk).state == Write.State.FAILED
+
+
+# -- a bulk job --------------------------------------------------------------------------------
+
+
+def make_job(states: list[str]) -> BulkJob:
+    job = BulkJob.objects.create(description="Status to “Sikeres” on 4 cards", total=len(states))
+    for offset, state in enumerate(states):
+        make_write(state, target_id=3000 + offset, job=job, payload={"StatusId": 2623})
+    return job
+
+
+def test_job_page_shows_progress_and_the_failed_writes(user_client: Client, doc: Sandbox) -> None:
+    job = make_job([Write.State.DONE, Write.State.FAILED, Write.State.QUEUED, Write.State.QUEUED])
+
+    response = user_client.get(f"/queue/jobs/{job.pk}/")
+
+    page = dom(response)
+    assert page.find("h1").text == "Status to “Sikeres” on 4 cards"
+    bar = page.by_id("job-bar")
+    assert (bar.attrs["max"], bar.attrs["value"]) == ("4", "2")
+    counts = page.by_id("job-counts").text
+    assert counts.startswith("1 done, 1 failed, of 4")
+    assert "about 1 s to go" in counts
+    progress = page.by_id("job-progress")
+    assert progress.attrs["hx-trigger"] == "every 1s"
+    assert progress.attrs["data-finished"] == "false"
+    failed = page.find("tr", class_="write-failed")
+    assert failed.find("a").attrs["href"] == "/cards/3001/"
+
+
+def test_job_progress_partial_stops_polling_when_finished(
+    user_client: Client, doc: Sandbox
+) -> None:
+    job = make_job([Write.State.DONE, Write.State.QUEUED])
+    headers = {"HX-Request": "true", "HX-Target": "job-progress"}
+
+    running = user_client.get(f"/queue/jobs/{job.pk}/", headers=headers)
+    job.writes.filter(state=Write.State.QUEUED).update(state=Write.State.DONE)
+    finished = user_client.get(f"/queue/jobs/{job.pk}/", headers=headers)
+
+    assert not is_full_page(running)
+    assert dom(running).find("div").id == "job-progress"
+    assert dom(running).by_id("job-progress").attrs["hx-get"] == f"/queue/jobs/{job.pk}/"
+    done = dom(finished).by_id("job-progress")
+    assert "hx-get" not in done.attrs
+    assert done.attrs["data-finished"] == "true"
+    assert dom(finished).by_id("job-finished").text == "finished"
+    assert dom(finished).by_id("job-counts").text.startswith("2 done, 0 failed, of 2")
+
+
+def test_unknown_job_is_not_found(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.get("/queue/jobs/999999/")
+
+    assert response.status_code == 404
+    assert dom(response).find("h1").text == "Not found"
