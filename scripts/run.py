@@ -504,6 +504,8 @@ def run(supervisor: Supervisor, env: Mapping[str, str]) -> int:
             )
 
     child_env = children_env(env, backend=backend, redis_url=redis_url)
+    # Webhook ApiUrls (and the sandbox's subscriptions) point at this web server.
+    child_env.setdefault("CONSOLE_BASE_URL", f"http://{web_host}:{web_port}")
     os.environ.update(child_env)  # prepare_database runs Django in this process
     RUN_DIR.mkdir(exist_ok=True)
 

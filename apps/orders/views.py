@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.contacts.selectors import contact_or_none
 from apps.core.http import HtmxHttpRequest
+from apps.core.readcache import forget
 from apps.core.schema_forms import editable_names, schema_form
 from apps.orders.forms import OrderForm, SubjectForm, blank_row, item_rows, row_errors
 from apps.orders.models import OrderRecord
@@ -36,19 +38,20 @@ from apps.orders.services import (
 from apps.writes.feedback import announce, outcome_of
 from minicrm.resources.schema import SchemaValidationError
 
+# Lazy: the labels are shown in the language of each request, not the one at import.
 ACTION_LABELS = {
-    "finalize": _("Finalize"),
-    "edit": _("Back to Draft"),
-    "complete": _("Complete"),
-    "paid": _("Mark paid"),
-    "storno": _("Storno"),
+    "finalize": gettext_lazy("Finalize"),
+    "edit": gettext_lazy("Back to Draft"),
+    "complete": gettext_lazy("Complete"),
+    "paid": gettext_lazy("Mark paid"),
+    "storno": gettext_lazy("Storno"),
 }
 
 
 def refusal_in_words(action: str, status: str) -> str:
     """Why MiniCRM answers 405 to a workflow step, in words."""
     sources, target = WORKFLOW[action]
-    return _("A %(status)s order cannot go to %(target)s: only %(sources)s orders can.") % {
+    return _("An order in %(status)s cannot go to %(target)s: only orders in %(sources)s can.") % {
         "status": _(status),
         "target": _(target),
         "sources": " / ".join(_(s) for s in sources),
@@ -225,7 +228,8 @@ def workflow(request: HtmxHttpRequest, order_id: int, action: str) -> HttpRespon
                 "order": order,
                 "action": action,
                 "label": ACTION_LABELS[action],
-                "target": WORKFLOW[action][1],
+                "status": _(order.status),
+                "target": _(WORKFLOW[action][1]),
                 "legal": action in legal_actions(order.status),
                 "refusal": refusal_in_words(action, order.status),
             },
@@ -235,7 +239,10 @@ def workflow(request: HtmxHttpRequest, order_id: int, action: str) -> HttpRespon
         return redirect("orders:order", order_id)
     outcome = outcome_of(order_transition(order_id=order_id, action=action, user=request.user))
     if outcome.refused and "not allowed" in outcome.message.casefold():
-        messages.error(request, refusal_in_words(action, order.status))
+        # The order moved in MiniCRM since the console read it: explain with its real status
+        # (read again, which also drops the stale copy the page would show).
+        forget("order", order_id)
+        messages.error(request, refusal_in_words(action, order_get(order_id=order_id).status))
     else:
         announce(
             request, outcome, _("The order is now %(status)s.") % {"status": _(WORKFLOW[action][1])}
