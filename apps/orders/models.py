@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrderRecord(models.Model):
+    # "order status": MiniCRM's names, which other words of the console share ("Failed").
     class Status(models.TextChoices):
-        DRAFT = "Draft", _("Draft")
-        IN_PROGRESS = "In progress", _("In progress")
-        COMPLETED = "Completed", _("Completed")
-        PAID = "Paid", _("Paid")
-        FAILED = "Failed", _("Failed")
+        DRAFT = "Draft", pgettext_lazy("order status", "Draft")
+        IN_PROGRESS = "In progress", pgettext_lazy("order status", "In progress")
+        COMPLETED = "Completed", pgettext_lazy("order status", "Completed")
+        PAID = "Paid", pgettext_lazy("order status", "Paid")
+        FAILED = "Failed", pgettext_lazy("order status", "Failed")
 
     order_id = models.BigIntegerField(unique=True)
     customer_id = models.BigIntegerField()
@@ -32,3 +33,11 @@ class OrderRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.order_id} ({self.status})"
+
+
+def status_label(status: str) -> str:
+    """An order status as people read it, in the current language (unknown ones as they are)."""
+    try:
+        return str(OrderRecord.Status(status).label)
+    except ValueError:
+        return status

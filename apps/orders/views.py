@@ -18,7 +18,7 @@ from apps.core.http import HtmxHttpRequest
 from apps.core.readcache import forget
 from apps.core.schema_forms import editable_names, schema_form
 from apps.orders.forms import OrderForm, SubjectForm, blank_row, item_rows, row_errors
-from apps.orders.models import OrderRecord
+from apps.orders.models import OrderRecord, status_label
 from apps.orders.selectors import (
     WORKFLOW,
     legal_actions,
@@ -52,9 +52,9 @@ def refusal_in_words(action: str, status: str) -> str:
     """Why MiniCRM answers 405 to a workflow step, in words."""
     sources, target = WORKFLOW[action]
     return _("An order in %(status)s cannot go to %(target)s: only orders in %(sources)s can.") % {
-        "status": _(status),
-        "target": _(target),
-        "sources": " / ".join(_(s) for s in sources),
+        "status": status_label(status),
+        "target": status_label(target),
+        "sources": " / ".join(status_label(s) for s in sources),
     }
 
 
@@ -145,6 +145,7 @@ def order_page(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         "orders/order.html",
         {
             "order": order,
+            "status_label": status_label(order.status),
             "actions": [(a, ACTION_LABELS[a]) for a in legal_actions(order.status)],
             "custom_form": custom_form,
             "writes": order_writes(order_id=order_id),
@@ -166,6 +167,9 @@ def order_items(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     form = SubjectForm(request.POST)
     rows = item_rows(request.POST)
     subject = form.cleaned_data["subject"] if form.is_valid() else order.subject
+    if subject == order.subject and not rows:
+        messages.info(request, _("Nothing was changed."))
+        return redirect("orders:order", order_id)
     try:
         write = order_modify(
             order_id=order_id,
@@ -228,8 +232,8 @@ def workflow(request: HtmxHttpRequest, order_id: int, action: str) -> HttpRespon
                 "order": order,
                 "action": action,
                 "label": ACTION_LABELS[action],
-                "status": _(order.status),
-                "target": _(WORKFLOW[action][1]),
+                "status": status_label(order.status),
+                "target": status_label(WORKFLOW[action][1]),
                 "legal": action in legal_actions(order.status),
                 "refusal": refusal_in_words(action, order.status),
             },
@@ -245,6 +249,8 @@ def workflow(request: HtmxHttpRequest, order_id: int, action: str) -> HttpRespon
         messages.error(request, refusal_in_words(action, order_get(order_id=order_id).status))
     else:
         announce(
-            request, outcome, _("The order is now %(status)s.") % {"status": _(WORKFLOW[action][1])}
+            request,
+            outcome,
+            _("The order is now %(status)s.") % {"status": status_label(WORKFLOW[action][1])},
         )
     return redirect("orders:order", order_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -92,7 +93,12 @@ def todo_close_view(request: HtmxHttpRequest, todo_id: int) -> HttpResponse:
             outcome_of(todo_close(todo_id=todo_id, user=request.user)),
             _("The to-do was closed."),
         )
-    return redirect(request.POST.get("next") or "todos:mine")
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""  # another site, or not a path here: back to "my to-dos"
+    return redirect(back or "todos:mine")
 
 
 def mine(request: HtmxHttpRequest) -> HttpResponse:

@@ -28,6 +28,7 @@ SAMPLES = {
     "id": "1",
     "app_label": "auth",
     "url": "nothing/here/",
+    "slug": "no-such-hook",
 }
 PUBLIC = {"login", "admin:login", "set_language"}
 # Django's admin: each model's pages and the site's own.
@@ -55,6 +56,9 @@ CONSOLE = {
     "writes:retry",
     "writes:discard",
     "writes:job",
+    "webhooks:receive",
+    "webhooks:handlers",
+    "webhooks:events",
 }
 
 
