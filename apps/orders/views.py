@@ -242,7 +242,8 @@ def workflow(request: HtmxHttpRequest, order_id: int, action: str) -> HttpRespon
         messages.error(request, refusal_in_words(action, order.status))
         return redirect("orders:order", order_id)
     outcome = outcome_of(order_transition(order_id=order_id, action=action, user=request.user))
-    if outcome.refused and "not allowed" in outcome.message.casefold():
+    # MiniCRM's 405 text is terse (and sometimes Hungarian): say it in words.
+    if outcome.refused and (outcome.write.result or {}).get("http_status") == 405:
         # The order moved in MiniCRM since the console read it: explain with its real status
         # (read again, which also drops the stale copy the page would show).
         forget("order", order_id)

@@ -285,7 +285,13 @@ def _send_locked(write_id: int) -> bool:
         _finish(write, Write.State.FAILED, error=str(unsure))
     except PERMANENT_ERRORS as error:
         field = error.field if isinstance(error, BadRequest) else None
-        _finish(write, Write.State.FAILED, error=error.message, field=field or "")
+        _finish(
+            write,
+            Write.State.FAILED,
+            error=error.message,
+            field=field or "",
+            result={"http_status": error.status},
+        )
     except RateLimited as error:
         _retry_later(write, error, ambiguous=False, at_least=error.retry_after)
     except Unauthorized as error:
