@@ -222,7 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _env_float("WRITE_QUEUE_SWEEP_SECONDS", 10.0),
     },
     # Webhook events whose processing is due again (retries) or was lost; old events purged.
-    "sweep-events": {"task": "apps.webhooks.tasks.sweep_events", "schedule": 30.0},
+    "sweep-events": {
+        "task": "apps.webhooks.tasks.sweep_events",
+        "schedule": _env_float("WEBHOOK_SWEEP_SECONDS", 30.0),
+    },
     "purge-events": {"task": "apps.webhooks.tasks.purge_events", "schedule": 3600.0},
 }
 
@@ -232,9 +235,14 @@ CELERY_BEAT_SCHEDULE = {
 WEBHOOK_MAX_BODY = _env_int("WEBHOOK_MAX_BODY", 1024 * 1024)
 # Events older than this many days are deleted by beat.
 WEBHOOK_RETENTION_DAYS = _env_int("WEBHOOK_RETENTION_DAYS", 30)
-# A change MiniCRM reports within this many seconds of our own write of the same fields is
-# our own echo, not news.
+# A change MiniCRM reports within this many seconds of a write of the same fields by the
+# console's automations (a write no person asked for) is their echo, not news.
 WEBHOOK_ECHO_SECONDS = _env_int("WEBHOOK_ECHO_SECONDS", 120)
+# An event being processed is claimed for this long; if its worker died, the sweep (every
+# WEBHOOK_SWEEP_SECONDS) starts it again after that. Events whose task was lost are started
+# again once they are WEBHOOK_STALE_SECONDS old.
+WEBHOOK_PROCESSING_SECONDS = _env_int("WEBHOOK_PROCESSING_SECONDS", 300)
+WEBHOOK_STALE_SECONDS = _env_float("WEBHOOK_STALE_SECONDS", 60.0)
 # How MiniCRM (or the sandbox) reaches this console, for the ApiUrl shown on handler pages.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -22,6 +22,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.cards.services import card_update
@@ -81,7 +82,9 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     try:
         with transaction.atomic():
             event = Event.objects.create(dedupe_key=key, **fields)
-            transaction.on_commit(lambda: _start(event.pk))
+            # Stored is what MiniCRM needs to hear: if the broker is down, the sweep starts
+            # the processing later (robust: the failure is logged, the answer stays 200).
+            transaction.on_commit(lambda: _start(event.pk), robust=True)
     except IntegrityError:
         event = Event.objects.create(status=Event.Status.DUPLICATE, **fields)
     return Received(event, 200)
@@ -102,15 +105,22 @@ def _start(event_id: int, countdown: float = 0) -> None:
 
 
 def event_process(event_id: int) -> str:
-    """Run the handler's actions for one event (if it is due); return the event's status."""
+    """Run the handler's actions for one event (if it is due); return the event's status.
+
+    The event is claimed for WEBHOOK_PROCESSING_SECONDS first (its next attempt is due only
+    then), so a second task for it (a redelivered message, the sweep) leaves it alone while
+    this one runs its actions; if this worker dies, the sweep starts it again after that.
+    """
     with transaction.atomic():
         event = Event.objects.select_for_update().select_related("handler").get(pk=event_id)
+        now = timezone.now()
         if event.status != Event.Status.RECEIVED:
             return event.status
-        if event.next_attempt_at and event.next_attempt_at > timezone.now():
+        if event.next_attempt_at and event.next_attempt_at > now:
             return event.status
         event.attempts += 1
-        event.save(update_fields=["attempts"])
+        event.next_attempt_at = now + timedelta(seconds=settings.WEBHOOK_PROCESSING_SECONDS)
+        event.save(update_fields=["attempts", "next_attempt_at"])
     target_type = TARGET_TYPES.get(event.object_type)
     if target_type and event.object_id:
         forget_object(target_type, event.object_id)  # always: the console shows fresh data
@@ -118,13 +128,22 @@ def event_process(event_id: int) -> str:
     if verdict is not None:
         return _settle(event, verdict)
     results = []
+    forwards: list[str] = []
     try:
         for action in event.handler.actions.all():
-            results.append({"action": action.get_kind_display(), "result": _run(action, event)})
+            results.append(
+                {"action": action.get_kind_display(), "result": _run(action, event, forwards)}
+            )
     except Exception as error:  # any action may fail: keep it, retry, then park it
         return _failed(event, error, results)
     event.results = results
-    return _settle(event, Event.Status.PROCESSED)
+    status = _settle(event, Event.Status.PROCESSED)
+    # Forwarded once the results are saved: each try appends its own entry to them.
+    from apps.webhooks.tasks import forward_event
+
+    for url in forwards:
+        forward_event.delay(event.pk, url)
+    return status
 
 
 def _verdict(event: Event) -> str | None:
@@ -140,33 +159,43 @@ def _verdict(event: Event) -> str | None:
     ):
         return Event.Status.FILTERED
     changed = set(event.changed) - IGNORED_CHANGES
+    if not changed:  # nothing but UpdatedAt: no field changed
+        return Event.Status.FILTERED
     if handler.fields and not changed & set(handler.fields):
         return Event.Status.FILTERED
-    if changed and changed <= _recently_written(event):
+    if changed <= _recently_written(event):
         return Event.Status.ECHO
     return None
 
 
 def _recently_written(event: Event) -> set[str]:
-    """The fields the console itself wrote to this object moments ago."""
+    """The fields the console's automations wrote to this object moments ago.
+
+    Only writes no person asked for (handler actions, Python automations): a change someone
+    made in the console is news that handlers react to, like one made in MiniCRM. A write
+    still "sending" counts too: MiniCRM may post the change before the worker that sent it
+    has recorded MiniCRM's answer.
+    """
     target_type = TARGET_TYPES.get(event.object_type)
     if not target_type or event.object_id is None:
         return set()
     since = timezone.now() - timedelta(seconds=settings.WEBHOOK_ECHO_SECONDS)
     fields: set[str] = set()
     for write in Write.objects.filter(
+        Q(state=Write.State.DONE, done_at__gte=since) | Q(state=Write.State.SENDING),
         target_type=target_type,
         target_id=event.object_id,
-        state=Write.State.DONE,
-        done_at__gte=since,
+        requested_by__isnull=True,
     ):
         fields |= set(write.payload)
     return fields
 
 
-def _run(action: Action, event: Event) -> Any:
+def _run(action: Action, event: Event, forwards: list[str]) -> Any:
     config = action.config or {}
     object_id = event.object_id
+    if action.kind in (Action.Kind.CREATE_TODO, Action.Kind.SET_FIELDS) and not object_id:
+        return "skipped: a test event, nothing is written to MiniCRM"
     if action.kind == Action.Kind.CREATE_TODO:
         deadline = timezone.localtime() + timedelta(days=int(config.get("days") or 0))
         values = {
@@ -191,9 +220,7 @@ def _run(action: Action, event: Event) -> Any:
             )
         return {"write": write.pk if write else None}
     if action.kind == Action.Kind.FORWARD:
-        from apps.webhooks.tasks import forward_event
-
-        forward_event.delay(event.pk, str(config.get("url", "")))
+        forwards.append(str(config.get("url", "")))
         return {"forward": "queued"}
     if action.kind == Action.Kind.PYTHON:
         module_name, _, function_name = str(config.get("path", "")).rpartition(".")
@@ -205,8 +232,9 @@ def _run(action: Action, event: Event) -> Any:
 def _settle(event: Event, status: str) -> str:
     event.status = status
     event.processed_at = timezone.now()
+    event.next_attempt_at = None
     event.last_error = ""
-    event.save(update_fields=["status", "processed_at", "results", "last_error"])
+    event.save(update_fields=["status", "processed_at", "next_attempt_at", "results", "last_error"])
     return status
 
 
@@ -236,13 +264,13 @@ def event_replay(*, event_id: int) -> Event:
     event.results = []
     event.last_error = event.traceback = ""
     event.save()
-    transaction.on_commit(lambda: _start(event.pk))
+    transaction.on_commit(lambda: _start(event.pk), robust=True)  # else the sweep starts it
     return event
 
 
 def events_sweep() -> int:
     """Start processing of received events whose task was lost or whose retry is due."""
-    stale = timezone.now() - timedelta(seconds=60)
+    stale = timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_SECONDS)
     due = Event.objects.filter(status=Event.Status.RECEIVED, received_at__lt=stale).exclude(
         next_attempt_at__gt=timezone.now()
     )
@@ -261,16 +289,28 @@ def events_purge() -> int:
 def event_forward(*, event_id: int, url: str) -> int:
     """POST the message on to an external URL; raise on anything but 2xx (the task retries)."""
     event = Event.objects.get(pk=event_id)
-    answer = requests.post(
-        url,
-        data=event.body.encode("utf-8"),
-        timeout=10,
-        headers={"Content-Type": "application/json"},
-    )
-    entry = {"url": url, "status": answer.status_code, "at": timezone.now().isoformat()}
-    Event.objects.filter(pk=event_id).update(results=[*event.results, {"forward": entry}])
+    entry: dict[str, Any] = {"url": url, "at": timezone.now().isoformat()}
+    try:
+        answer = requests.post(
+            url,
+            data=event.body.encode("utf-8"),
+            timeout=10,
+            headers={"Content-Type": "application/json"},
+        )
+    except requests.RequestException as error:
+        _log_forward(event_id, {**entry, "status": None, "error": type(error).__name__})
+        raise
+    _log_forward(event_id, {**entry, "status": answer.status_code})
     answer.raise_for_status()
     return answer.status_code
+
+
+def _log_forward(event_id: int, entry: dict[str, Any]) -> None:
+    """Append one try to the event's results (locked: tries may overlap with a replay)."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event_id)
+        event.results = [*event.results, {"forward": entry}]
+        event.save(update_fields=["results"])
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -301,6 +341,12 @@ def sandbox_register(*, handler: Handler) -> bool:
     try:
         if requests.get(f"{base}/_sandbox/health", timeout=3).status_code != 200:
             return False
+        # A handler saved again replaces its subscription (found by its own user name).
+        listed = requests.get(f"{base}/_sandbox/webhooks", auth=auth, timeout=5)
+        listed.raise_for_status()
+        for hook in listed.json():
+            if f"//{handler.username}:" in str(hook.get("ApiUrl", "")):
+                requests.delete(f"{base}/_sandbox/webhooks/{hook['Id']}", auth=auth, timeout=5)
         answer = requests.post(
             f"{base}/_sandbox/webhooks",
             auth=auth,

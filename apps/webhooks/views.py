@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -24,12 +25,22 @@ from apps.webhooks.models import Action, Event, Handler
 from apps.webhooks.selectors import event_list, handler_list
 from apps.webhooks.services import api_url, event_receive, event_replay, sandbox_register
 
-SAMPLE = {
-    "Id": "0",
-    "Type": "Project",
-    "Data": {"CategoryId": "0", "Name": "Test event"},
-    "Changed": ["Name"],
-}
+
+def _test_message(handler: Handler) -> dict[str, object]:
+    """A message this handler's filter lets through, about no real object (Id 0): its actions
+    that write to MiniCRM are skipped, the others run."""
+    data: dict[str, str] = {"Name": "Test event"}
+    if handler.type == Handler.Type.PROJECT:
+        data["CategoryId"] = str(handler.category_id or 0)
+    else:
+        data["Type"] = "Person"
+    return {
+        "Id": "0",
+        "Type": handler.type,
+        "Data": data,
+        "Changed": [*(handler.fields or ["Name"]), "UpdatedAt"],
+        "Test": timezone.now().isoformat(),  # each test event is a message of its own
+    }
 
 
 def _credentials_ok(request: HttpRequest, handler: Handler) -> bool:
@@ -50,12 +61,14 @@ def _credentials_ok(request: HttpRequest, handler: Handler) -> bool:
 @login_not_required
 def receive(request: HttpRequest, slug: str) -> HttpResponse:
     """MiniCRM's webhook: stored before it is answered; processed later."""
-    if request.method != "POST":
-        return HttpResponse("POST only\n", status=405, content_type="text/plain")
     handler = Handler.objects.filter(slug=slug).first()
     if handler is None or not _credentials_ok(request, handler):
         response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Basic realm="crmconsole webhooks"'
+        return response
+    if request.method != "POST":
+        response = HttpResponse("POST only\n", status=405, content_type="text/plain")
+        response["Allow"] = "POST"
         return response
     length = int(request.headers.get("Content-Length") or 0)
     if length > settings.WEBHOOK_MAX_BODY:
@@ -118,9 +131,10 @@ def handler_page(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
 def handler_test(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
     """Store a test event as if MiniCRM had sent it."""
     handler = get_object_or_404(Handler, pk=handler_id)
-    message = {**SAMPLE, "Type": handler.type, "Test": str(Event.objects.count())}
     received = event_receive(
-        handler=handler, body=json.dumps(message).encode(), headers={"X-Console": "test event"}
+        handler=handler,
+        body=json.dumps(_test_message(handler)).encode(),
+        headers={"X-Console": "test event"},
     )
     messages.success(request, _("A test event was stored: #%(id)s.") % {"id": received.event.pk})
     return redirect("webhooks:event", received.event.pk)

@@ -1,0 +1,281 @@
+"""The admins' pages (handlers, what to send MiniCRM's helpdesk, the test event, the event log,
+an event and its replay), who may see them, and the automations on a card page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis
+from django.contrib.auth.models import User
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from apps.webhooks.models import Event, Handler
+from apps.webhooks.services import event_process, event_receive
+from apps.writes.models import Write
+from tests.conftest import Sandbox
+from tests.viewsupport import dom, logged_in, messages_of
+from tests.webhooks.automations import break_sync
+from tests.webhooks.support import RECORDER, basic, card_message, contact_message, make_handler
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client: Client, admin_account: User) -> Client:
+    return logged_in(client, admin_account)
+
+
+def stored(handler: Handler, message: dict[str, Any], status: str | None = None) -> Event:
+    event = event_receive(handler=handler, body=json.dumps(message).encode(), headers={}).event
+    if status:
+        Event.objects.filter(pk=event.pk).update(status=status)
+        event.refresh_from_db()
+    return event
+
+
+# -- who sees what ----------------------------------------------------------------------------
+
+PAGES = [
+    ("get", "/webhooks/"),
+    ("get", "/webhooks/add/"),
+    ("post", "/webhooks/add/"),
+    ("get", "/webhooks/{handler}/"),
+    ("get", "/webhooks/{handler}/change/"),
+    ("post", "/webhooks/{handler}/change/"),
+    ("post", "/webhooks/{handler}/test/"),
+    ("get", "/webhooks/events/"),
+    ("get", "/webhooks/events/{event}/"),
+    ("post", "/webhooks/events/{event}/replay/"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), PAGES)
+def test_people_who_are_not_admins_get_403_on_handlers_and_events(
+    client: Client, staff_user: User, method: str, url: str
+) -> None:
+    handler = make_handler()
+    event = stored(handler, card_message(), Event.Status.FAILED)
+    before = (Handler.objects.count(), Event.objects.count())
+
+    answer = getattr(logged_in(client, staff_user), method)(
+        url.format(handler=handler.pk, event=event.pk), {"name": "x", "slug": "x"}
+    )
+
+    assert answer.status_code == 403
+    assert (Handler.objects.count(), Event.objects.count()) == before
+    assert Event.objects.get().status == Event.Status.FAILED  # not replayed
+
+
+@pytest.mark.parametrize(("method", "url"), PAGES)
+def test_anonymous_visitors_are_sent_to_the_login(client: Client, method: str, url: str) -> None:
+    handler = make_handler()
+    event = stored(handler, card_message())
+
+    answer = getattr(client, method)(url.format(handler=handler.pk, event=event.pk))
+
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("/accounts/login/?next=")
+
+
+def test_the_navigation_offers_webhooks_to_admins_only(
+    client: Client, staff_user: User, admin_account: User
+) -> None:
+    assert "/webhooks/" not in dom(logged_in(client, staff_user).get("/queue/")).links()
+    assert "/webhooks/" in dom(logged_in(client, admin_account).get("/queue/")).links()
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def test_the_handler_list_shows_each_handler_s_filter_and_actions(admin_client: Client) -> None:
+    make_handler(actions=[("set_fields", {"values": {"ReferenceId": "a"}})])
+    make_handler(
+        name="New contacts",
+        slug="contacts",
+        type="Contact",
+        category_id=None,
+        fields=[],
+        actions=[],
+    )
+
+    rows = dom(admin_client.get("/webhooks/")).by_id("handler-list").find("tbody").find_all("tr")
+
+    assert [[cell.text for cell in row.children if not isinstance(cell, str)] for row in rows] == [
+        ["New contacts", "Contact", "—", "any", "refresh only", "yes"],
+        [
+            "Status changes",
+            "Card (Project)",
+            "10",
+            "StatusId",
+            "Set fields on the card or contact",
+            "yes",
+        ],
+    ]
+
+
+def test_the_handler_page_shows_exactly_what_to_send_minicrm_s_helpdesk(
+    admin_client: Client, settings: Settings
+) -> None:
+    settings.CONSOLE_BASE_URL = "https://console.example.hu"
+    handler = make_handler(fields=["StatusId", "Megjegyzés"])
+
+    page = dom(admin_client.get(f"/webhooks/{handler.pk}/"))
+
+    assert page.by_id("helpdesk-request").text == (
+        'Type: Project CategoryId: 10 Fields: ["StatusId", "Megjegyzés"] '
+        f"ApiUrl: https://{handler.username}:{handler.password}@console.example.hu/hooks/status/"
+    )
+
+
+def test_a_contact_handler_s_request_has_no_module(admin_client: Client) -> None:
+    handler = make_handler(type="Contact", category_id=None, fields=[])
+
+    text = dom(admin_client.get(f"/webhooks/{handler.pk}/")).by_id("helpdesk-request").text
+
+    assert text.startswith("Type: Contact Fields: [] ApiUrl: http")
+    assert "CategoryId" not in text
+
+
+def test_the_credentials_on_the_handler_page_open_the_receiver(admin_client: Client) -> None:
+    handler = make_handler()
+    text = dom(admin_client.get(f"/webhooks/{handler.pk}/")).by_id("helpdesk-request").text
+    credentials = text.split("://")[1].split("@")[0]
+
+    answer = Client().post(
+        f"/hooks/{handler.slug}/",
+        data=json.dumps(card_message()),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic(*credentials.split(":")),
+    )
+
+    assert answer.status_code == 200
+
+
+def test_each_handler_gets_credentials_of_its_own(admin_client: Client) -> None:
+    one, two = make_handler(), make_handler(name="Two", slug="two")
+
+    assert one.username != two.username
+    assert one.password != two.password
+    assert len(one.password) >= 32
+
+
+def test_the_test_event_button_stores_an_event_that_writes_nothing_to_minicrm(
+    admin_client: Client, console_redis: redis.Redis
+) -> None:
+    handler = make_handler(
+        actions=[
+            ("set_fields", {"values": {"ReferenceId": "x"}}),
+            ("create_todo", {"comment": "Hívd vissza"}),
+            ("python", {"path": RECORDER}),
+        ]
+    )
+
+    first = admin_client.post(f"/webhooks/{handler.pk}/test/", follow=True)
+    admin_client.post(f"/webhooks/{handler.pk}/test/")
+
+    events = list(Event.objects.order_by("id"))
+    assert first.redirect_chain == [(f"/webhooks/events/{events[0].pk}/", 302)]
+    assert messages_of(first) == [f"A test event was stored: #{events[0].pk}."]
+    assert [e.status for e in events] == [Event.Status.RECEIVED] * 2  # not taken as duplicates
+    assert event_process(events[0].pk) == Event.Status.PROCESSED
+    results = Event.objects.get(pk=events[0].pk).results
+    assert [r["result"] for r in results[:2]] == [
+        "skipped: a test event, nothing is written to MiniCRM"
+    ] * 2
+    assert not Write.objects.exists()
+
+
+# -- the event log ----------------------------------------------------------------------------
+
+
+def test_the_event_log_filters_by_handler_type_object_and_status(admin_client: Client) -> None:
+    cards = make_handler()
+    people = make_handler(name="People", slug="people", type="Contact", category_id=None)
+    a = stored(cards, card_message(2056), Event.Status.PROCESSED)
+    b = stored(cards, card_message(2001), Event.Status.FAILED)
+    c = stored(people, contact_message(7506), Event.Status.ECHO)
+    d = stored(cards, card_message(2056, updated_at="2026-11-29 11:00:00"), Event.Status.DUPLICATE)
+
+    def listed(query: str) -> list[str]:
+        table = dom(admin_client.get(f"/webhooks/events/{query}")).find("table", class_="events")
+        return [row.find("th").text for row in table.find("tbody").find_all("tr")]
+
+    assert listed("") == [str(e.pk) for e in (d, c, b, a)]
+    assert listed(f"?handler={people.pk}") == [str(c.pk)]
+    assert listed("?type=Contact") == [str(c.pk)]
+    assert listed("?object_id=2056") == [str(d.pk), str(a.pk)]
+    assert listed("?status=failed") == [str(b.pk)]
+    assert listed("?status=duplicate&object_id=2056") == [str(d.pk)]
+    assert listed("?status=nonsense&object_id=abc") == [str(e.pk) for e in (d, c, b, a)]
+
+
+def test_an_event_page_shows_payload_results_traceback_and_links(
+    admin_client: Client, console_redis: redis.Redis
+) -> None:
+    break_sync(True)
+    handler = make_handler(actions=[("python", {"path": "tests.webhooks.automations.sync_to_erp"})])
+    event = event_receive(
+        handler=handler,
+        body=json.dumps(card_message()).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Basic c2VjcmV0"},
+    ).event
+    event_process(event.pk)
+
+    page = dom(admin_client.get(f"/webhooks/events/{event.pk}/"))
+
+    text = page.text
+    assert "ConnectionError: the ERP answered 503 for card 2056" in text
+    assert "Traceback (most recent call last)" in text
+    assert '"StatusId": "2623"' in text
+    assert "Content-Type: application/json" in text
+    assert "Authorization" not in text and "c2VjcmV0" not in text
+    assert page.links()["/cards/2056/"] == "card #2056"
+    assert page.has("button", id="replay")
+
+
+def test_the_replay_button_processes_the_event_again(
+    admin_client: Client, console_redis: redis.Redis
+) -> None:
+    event = stored(make_handler(), card_message())
+    event_process(event.pk)
+
+    answer = admin_client.post(f"/webhooks/events/{event.pk}/replay/", follow=True)
+
+    assert answer.redirect_chain == [(f"/webhooks/events/{event.pk}/", 302)]
+    assert messages_of(answer) == ["The event will be processed again."]
+    assert Event.objects.get().status == Event.Status.RECEIVED
+    assert event_process(event.pk) == Event.Status.PROCESSED
+
+
+def test_replaying_a_missing_event_is_404(admin_client: Client) -> None:
+    assert admin_client.post("/webhooks/events/999/replay/").status_code == 404
+
+
+# -- the card page ----------------------------------------------------------------------------
+
+
+def test_people_see_on_a_card_the_automations_that_ran_on_it(
+    client: Client, staff_user: User, doc: Sandbox
+) -> None:
+    todo = make_handler(name="Teendő státuszváltáskor")
+    sync = make_handler(name="ERP szinkron", slug="erp")
+    stored(todo, card_message(2056), Event.Status.PROCESSED)
+    stored(sync, card_message(2056), Event.Status.FAILED)
+    stored(sync, card_message(2056), Event.Status.DUPLICATE)  # not an automation that ran
+    stored(sync, card_message(2001), Event.Status.PROCESSED)  # another card
+
+    page = dom(logged_in(client, staff_user).get("/cards/2056/"))
+
+    items = [li.text.split(" — ", 1)[1] for li in page.by_id("card-automations").find_all("li")]
+    assert items == ["ERP szinkron: failed", "Teendő státuszváltáskor: processed"]
+
+
+def test_a_card_without_automations_shows_no_such_box(
+    client: Client, staff_user: User, doc: Sandbox
+) -> None:
+    make_handler()
+
+    assert not dom(logged_in(client, staff_user).get("/cards/2056/")).has(id="card-automations")
