@@ -35,6 +35,16 @@ def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> Non
     cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
+def _module_choices(form: forms.Form, schema: Schema) -> None:
+    """The module's statuses, owners and searchable fields as the form's choices."""
+    statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+    owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
+    _choices(form, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
+    _choices(form, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
+    fields = [(spec.name, field_label(spec)) for spec in searchable_fields(schema)]
+    _choices(form, "field", [("", "—"), *fields])
+
+
 class CardFilterForm(forms.Form):
     """The changelist's query string: filters, field search and the page (`p`, from 1)."""
 
@@ -50,18 +60,7 @@ class CardFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
-        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
-        owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
-        _choices(self, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
-        _choices(self, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
-        _choices(
-            self,
-            "field",
-            [
-                ("", "—"),
-                *((spec.name, field_label(spec)) for spec in searchable_fields(schema)),
-            ],
-        )
+        _module_choices(self, schema)
 
     def filters(self) -> CardFilters:
         if not self.is_valid():
@@ -98,18 +97,7 @@ class BulkActionForm(forms.Form):
     def __init__(self, data: Any, *, schema: Schema, card_ids: list[int] | None = None) -> None:
         super().__init__(data)
         self.schema = schema
-        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
-        owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
-        _choices(self, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
-        _choices(self, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
-        _choices(
-            self,
-            "field",
-            [
-                ("", "—"),
-                *((spec.name, field_label(spec)) for spec in searchable_fields(schema)),
-            ],
-        )
+        _module_choices(self, schema)
         submitted = data.getlist("selected") if hasattr(data, "getlist") else []
         ids = card_ids if card_ids is not None else submitted
         _choices(self, "selected", [(str(i), str(i)) for i in ids if str(i).isdigit()])
