@@ -131,9 +131,7 @@ def event_process(event_id: int) -> str:
     forwards: list[str] = []
     try:
         for action in event.handler.actions.all():
-            results.append(
-                {"action": action.get_kind_display(), "result": _run(action, event, forwards)}
-            )
+            results.append({"action": action.kind, "result": _run(action, event, forwards)})
     except Exception as error:  # any action may fail: keep it, retry, then park it
         return _failed(event, error, results)
     event.results = results

@@ -160,8 +160,8 @@ def test_a_forward_answered_500_is_retried_by_the_worker_and_both_tries_are_logg
         lambda: (r := Event.objects.get(pk=event.pk).results) and len(r) == 4 and r, timeout=10
     )
     assert [r.get("action") for r in results[:2]] == [
-        "Forward the message to a URL",
-        "Run a Python function",
+        "forward",
+        "python",
     ]
     assert [r["forward"]["status"] for r in results[2:]] == [500, 200]
     time.sleep(1)

@@ -151,9 +151,7 @@ def test_create_todo_queues_a_to_do_that_lands_on_the_card(crm: Crm) -> None:
 
     write = Write.objects.get()
     assert (write.kind, write.state) == (Write.Kind.TODO_CREATE, Write.State.QUEUED)
-    assert reload(event).results == [
-        {"action": "Create a to-do on the card", "result": {"write": write.pk}}
-    ]
+    assert reload(event).results == [{"action": "create_todo", "result": {"write": write.pk}}]
     assert write_send(write.pk) == 1
     todos = crm.get("/Api/R3/ToDoList/2056")["Results"]
     made = [todo for todo in todos if todo["Comment"] == "Hívd vissza"]
@@ -242,8 +240,8 @@ def test_forward_keeps_each_try_in_the_event_s_log_after_the_actions_results(
     forward_event.apply(args=(event.pk, external.url))
 
     results = reload(event).results
-    assert results[0] == {"action": "Forward the message to a URL", "result": {"forward": "queued"}}
-    assert results[1]["action"] == "Run a Python function"
+    assert results[0] == {"action": "forward", "result": {"forward": "queued"}}
+    assert results[1]["action"] == "python"
     assert results[2]["forward"]["status"] == 200
 
 
@@ -257,7 +255,7 @@ def test_a_python_action_runs_the_registered_function_and_its_result_is_kept(
     assert runs() == {event.pk: 1}
     assert reload(event).results == [
         {
-            "action": "Run a Python function",
+            "action": "python",
             "result": repr({"card": "2056", "changed": ["StatusId", "UpdatedAt"]}),
         }
     ]
@@ -276,9 +274,9 @@ def test_actions_run_in_their_order(crm: Crm) -> None:
     event_process(event.pk)
 
     assert [r["action"] for r in reload(event).results] == [
-        "Run a Python function",
-        "Set fields on the card or contact",
-        "Create a to-do on the card",
+        "python",
+        "set_fields",
+        "create_todo",
     ]
     assert [w.kind for w in Write.objects.order_by("id")] == [
         Write.Kind.PROJECT_UPDATE,
@@ -352,7 +350,7 @@ def test_a_failed_event_is_replayed_from_the_start_and_processed(
     event = reload(event)
     assert (event.attempts, event.results) == (
         1,
-        [{"action": "Run a Python function", "result": "'synced'"}],
+        [{"action": "python", "result": "'synced'"}],
     )
 
 
