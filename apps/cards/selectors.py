@@ -138,7 +138,11 @@ class CardDetail:
 
     @property
     def open_todos(self) -> list[ToDoSummary]:
-        return [todo for todo in self.todos if todo.is_open]
+        """Open to-dos, soonest deadline first (as the to-do tabs list them)."""
+        return sorted(
+            (todo for todo in self.todos if todo.is_open),
+            key=lambda t: (t.deadline is None, t.deadline or datetime.min, t.id),
+        )
 
     @property
     def failed_writes(self) -> list[Write]:
