@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from apps.core.http import HtmxHttpRequest
 from apps.writes.models import BulkJob, Write
@@ -65,4 +66,7 @@ def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     template = "writes/job.html"
     if request.htmx and request.htmx.target == "job-progress":
         template += "#progress"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.htmx and progress.finished:
+        trigger_client_event(response, "writes-changed")  # the header's counter refreshes
+    return response

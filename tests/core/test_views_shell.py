@@ -84,7 +84,10 @@ def test_status_partial_is_the_header_gauge_alone(user_client: Client, doc: Sand
     assert not is_full_page(response)
     status = dom(response).find("div")
     assert status.id == "console-status"
-    assert (status.attrs["hx-get"], status.attrs["hx-trigger"]) == ("/status/", "every 15s")
+    assert (status.attrs["hx-get"], status.attrs["hx-trigger"]) == (
+        "/status/",
+        "every 15s, writes-changed from:body",
+    )
     assert status.find("a", id="pending-writes").text == "1 change pending"
     assert status.has(id="budget-used")
 

@@ -244,6 +244,9 @@ def test_job_progress_partial_stops_polling_when_finished(
     assert done.attrs["data-finished"] == "true"
     assert dom(finished).by_id("job-finished").text == "finished"
     assert dom(finished).by_id("job-counts").text.startswith("2 done, 0 failed, of 2")
+    # Only the finished answer tells the header's pending counter to refresh itself.
+    assert "HX-Trigger" not in running
+    assert finished["HX-Trigger"] == "writes-changed"
 
 
 def test_unknown_job_is_not_found(user_client: Client, doc: Sandbox) -> None:
