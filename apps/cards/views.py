@@ -23,7 +23,7 @@ from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen
 from apps.core.selectors import module_get
 from apps.todos.services import card_visit_record
 from apps.webhooks.selectors import automations_for
-from apps.writes.feedback import announce, outcome_of
+from apps.writes.feedback import announce, outcome_of, save_through_queue
 from minicrm.resources.schema import SchemaValidationError
 
 
@@ -90,19 +90,16 @@ def card_add(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     form = schema_form(schema, names, data=request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         values = {name: value for name, value in form.changes().items() if value not in ("", [])}
-        try:
-            write = card_create(category_id=category_id, values=values, user=request.user)
-        except SchemaValidationError as error:
-            form.add_api_errors(error.errors)
-        else:
-            outcome = outcome_of(write)
-            if outcome.refused:
-                form.add_api_errors({outcome.field: outcome.message})
-            else:
-                announce(request, outcome, _("The card was created."))
-                if outcome.done and outcome.write.target_id:
-                    return redirect("cards:card", outcome.write.target_id)
-                return redirect("cards:changelist", category_id)
+        outcome = save_through_queue(
+            request,
+            form,
+            lambda: card_create(category_id=category_id, values=values, user=request.user),
+            _("The card was created."),
+        )
+        if outcome is not None:
+            if outcome.done and outcome.write.target_id:
+                return redirect("cards:card", outcome.write.target_id)
+            return redirect("cards:changelist", category_id)
     return render(request, "cards/card_form.html", {"form": form, "module": module, "card": None})
 
 
@@ -210,25 +207,19 @@ def _save(
         if not inline:
             messages.info(request, _("Nothing was changed."))
         return True
-    try:
-        write = card_update(
+    outcome = save_through_queue(
+        request,
+        form,
+        lambda: card_update(
             card_id=card_id,
             category_id=category_id,
             changes=changes,
             seen=form.seen(),
             user=request.user,
-        )
-    except SchemaValidationError as error:
-        form.add_api_errors(error.errors)
-        return False
-    if write is None:
-        return True
-    outcome = outcome_of(write)
-    if outcome.refused:
-        form.add_api_errors({outcome.field: outcome.message})
-        return False
-    announce(request, outcome, _("The card was saved."))
-    return True
+        ),
+        _("The card was saved."),
+    )
+    return outcome is not None
 
 
 def _seen(card: Any) -> dict[str, Any]:

@@ -13,8 +13,7 @@ from apps.contacts.services import contact_create, contact_purge, contact_update
 from apps.core.http import HtmxHttpRequest
 from apps.core.minicrm import minicrm_client
 from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
-from apps.writes.feedback import announce, outcome_of
-from minicrm.resources.schema import SchemaValidationError
+from apps.writes.feedback import announce, outcome_of, save_through_queue
 
 CONTACT_TYPES = ("Business", "Person")
 # MiniCRM's answer when a person is still a card's main contact.
@@ -50,23 +49,18 @@ def contact_add(request: HtmxHttpRequest) -> HttpResponse:
         values = {k: v for k, v in form.changes().items() if v not in ("", [])}
         if company is not None:
             values["BusinessId"] = company.id
-        try:
-            write = contact_create(contact_type=contact_type, values=values, user=request.user)
-        except SchemaValidationError as error:
-            form.add_api_errors(error.errors)
-        else:
-            outcome = outcome_of(write)
-            if outcome.refused:
-                form.add_api_errors({outcome.field: outcome.message})
-            else:
-                announce(request, outcome, _("The contact was created."))
-                if outcome.done and outcome.write.target_id:
-                    return redirect("contacts:contact", outcome.write.target_id)
-                return (
-                    redirect("contacts:contact", company.id)
-                    if company
-                    else redirect("contacts:search")
-                )
+        outcome = save_through_queue(
+            request,
+            form,
+            lambda: contact_create(contact_type=contact_type, values=values, user=request.user),
+            _("The contact was created."),
+        )
+        if outcome is not None:
+            if outcome.done and outcome.write.target_id:
+                return redirect("contacts:contact", outcome.write.target_id)
+            if company is not None:
+                return redirect("contacts:contact", company.id)
+            return redirect("contacts:search")
     return render(
         request,
         "contacts/contact_form.html",
@@ -89,24 +83,20 @@ def contact_edit(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
         if not changes:
             messages.info(request, _("Nothing was changed."))
             return redirect("contacts:contact", contact_id)
-        try:
-            write = contact_update(
+        outcome = save_through_queue(
+            request,
+            form,
+            lambda: contact_update(
                 contact_id=contact_id,
                 contact_type=detail.contact.type,
                 changes=changes,
                 seen=form.seen(),
                 user=request.user,
-            )
-        except SchemaValidationError as error:
-            form.add_api_errors(error.errors)
-        else:
-            outcome = outcome_of(write) if write else None
-            if outcome and outcome.refused:
-                form.add_api_errors({outcome.field: outcome.message})
-            else:
-                if outcome:
-                    announce(request, outcome, _("The contact was saved."))
-                return redirect("contacts:contact", contact_id)
+            ),
+            _("The contact was saved."),
+        )
+        if outcome is not None:
+            return redirect("contacts:contact", contact_id)
     return render(
         request,
         "contacts/contact_form.html",

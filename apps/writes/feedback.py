@@ -7,6 +7,7 @@ says when it is expected to reach MiniCRM. Nothing the user typed is lost either
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,9 +15,11 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from apps.core.schema_forms import SchemaForm
 from apps.writes.models import Write
 from apps.writes.selectors import write_eta, write_wait
 from apps.writes.services import write_discard
+from minicrm.resources.schema import SchemaValidationError
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,27 @@ def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
         messages.error(
             request, _("MiniCRM refused the change: %(reason)s") % {"reason": outcome.message}
         )
+
+
+def save_through_queue(
+    request: HttpRequest, form: SchemaForm, queue: Callable[[], Write | None], done: str
+) -> Outcome | None:
+    """Queue a form's change and report it; None when the form is to be shown again.
+
+    `queue` calls the service. The schema's objections and MiniCRM's refusal are put next to
+    the fields they name (the form keeps what the user typed); otherwise the user is told the
+    change was saved or queued, and the outcome is returned for the view to move on.
+    """
+    try:
+        write = queue()
+    except SchemaValidationError as error:
+        form.add_api_errors(error.errors)
+        return None
+    if write is None:  # nothing to change
+        return Outcome(Write(state=Write.State.DONE))
+    outcome = outcome_of(write)
+    if outcome.refused:
+        form.add_api_errors({outcome.field: outcome.message})
+        return None
+    announce(request, outcome, done)
+    return outcome
