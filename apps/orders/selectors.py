@@ -4,7 +4,6 @@ which workflow steps are legal from a status."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from apps.cards.selectors import card_get, card_schema
 from apps.core.minicrm import minicrm_client
@@ -30,34 +29,13 @@ def legal_actions(status: str) -> list[str]:
 
 
 def order_get(*, order_id: int) -> Order:
-    """The order as MiniCRM has it (cached briefly); its index entry is refreshed."""
-    data = cached_json("order", order_id, lambda: _raw_order(order_id))
-    order = Order.parse(data)
-    order_index_refresh(order)
-    return order
+    """The order as MiniCRM has it (cached briefly)."""
+    return Order.parse(cached_json("order", order_id, lambda: _raw_order(order_id)))
 
 
 def _raw_order(order_id: int) -> dict[str, object]:
     # The typed Order is rebuilt from MiniCRM's JSON: keep that JSON in the cache.
     return dict(minicrm_client().request("GET", f"/Api/Order/{int(order_id)}") or {})
-
-
-def order_index_refresh(order: Order) -> None:
-    """Keep the console's index of this order in step with what MiniCRM showed."""
-    OrderRecord.objects.update_or_create(
-        order_id=order.id,
-        defaults={
-            "customer_id": order.customer_id,
-            "customer_name": order.customer.get("Name", ""),
-            "number": order.number,
-            "subject": order.subject[:1024],
-            "status": order.status,
-            "currency": order.currency,
-            "amount_net": order.amount_net,
-            "amount": order.amount,
-            "updated_at": timezone.now(),
-        },
-    )
 
 
 def order_list(*, status: str | None = None) -> QuerySet[OrderRecord]:

@@ -9,9 +9,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
+
+from apps.orders.models import OrderRecord
 from apps.writes.models import Write
 from apps.writes.services import Requester, write_enqueue
 from minicrm.resources.schema import SchemaValidationError
+from minicrm.types import Order
 
 VAT_RATES = ("27", "18", "5", "0")
 CURRENCIES = ("HUF", "EUR", "USD")
@@ -135,4 +139,22 @@ def order_transition(*, order_id: int, action: str, user: Requester = None) -> W
     """Finalize, edit (back to Draft), complete, paid or storno."""
     return write_enqueue(
         kind=ACTIONS[action], target_type="order", target_id=order_id, payload={}, user=user
+    )
+
+
+def order_index_refresh(order: Order) -> None:
+    """Keep the console's index of this order in step with what MiniCRM showed."""
+    OrderRecord.objects.update_or_create(
+        order_id=order.id,
+        defaults={
+            "customer_id": order.customer_id,
+            "customer_name": order.customer.get("Name", ""),
+            "number": order.number,
+            "subject": order.subject[:1024],
+            "status": order.status,
+            "currency": order.currency,
+            "amount_net": order.amount_net,
+            "amount": order.amount,
+            "updated_at": timezone.now(),
+        },
     )

@@ -31,6 +31,7 @@ from apps.orders.services import (
     VAT_RATES,
     order_create,
     order_delete_item,
+    order_index_refresh,
     order_modify,
     order_set_custom_fields,
     order_transition,
@@ -135,6 +136,7 @@ def item_row(request: HtmxHttpRequest) -> HttpResponse:
 
 def order_page(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     order = order_get(order_id=order_id)
+    order_index_refresh(order)  # an order opened here joins the console's index
     schema = order_custom_schema(order)
     custom_form = None
     if schema is not None:
