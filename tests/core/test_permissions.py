@@ -3,33 +3,15 @@ and the language switch); the settings page and Django's admin are for administr
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from tests.urlwalk import all_urls
 from tests.viewsupport import logged_in
 
 pytestmark = pytest.mark.django_db
 
-# A value for each URL parameter of the project (ids of the doc seed where it matters).
-SAMPLES = {
-    "contact_id": "7505",
-    "category_id": "10",
-    "card_id": "2056",
-    "name": "Name",
-    "write_id": "1",
-    "job_id": "1",
-    "object_id": "1",
-    "content_type_id": "1",
-    "id": "1",
-    "app_label": "auth",
-    "url": "nothing/here/",
-    "slug": "no-such-hook",
-}
 PUBLIC = {"login", "admin:login", "set_language"}
 # Django's admin: each model's pages and the site's own.
 ADMIN_SAMPLE = {"admin:index", "admin:auth_user_change", "admin:app_list", "admin:jsi18n"}
@@ -60,41 +42,6 @@ CONSOLE = {
     "webhooks:handlers",
     "webhooks:events",
 }
-
-
-def _routes(
-    patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""
-) -> Iterator[tuple[str, str]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = pattern.namespace or ""
-            joined = f"{namespace}:{inner}" if namespace and inner else inner or namespace
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), joined)
-        else:
-            name = f"{namespace}:{pattern.name}" if namespace else pattern.name or ""
-            yield prefix + str(pattern.pattern), name or f"(unnamed {prefix}{pattern.pattern})"
-
-
-def sample(name: str) -> str:
-    """A value for a URL parameter (any other id is 1; a new kind of parameter needs one)."""
-    return SAMPLES.get(name) or ("1" if name.endswith("_id") else f"<no sample for {name}>")
-
-
-def concrete(route: str) -> str:
-    """A URL that the route matches, with a sample value for each parameter."""
-    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: sample(m.group(1)), route)
-    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: sample(m.group(1)), path)
-    return "/" + path.replace("^", "").replace("$", "")
-
-
-def all_urls() -> list[tuple[str, str]]:
-    """(view name, concrete URL) of every URL pattern of the project."""
-    found = []
-    for route, name in _routes(get_resolver().url_patterns):
-        url = concrete(route)
-        assert resolve(url).route == route.replace("^", ""), f"{url} does not reach {route}"
-        found.append((name, url))
-    return found
 
 
 URLS = all_urls()
