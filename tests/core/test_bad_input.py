@@ -82,6 +82,7 @@ COMMON_QUERY = ("p", "q", "o", "next", "status", "page")
 # Bad values for path parameters, by converter.
 BAD_PATH = {
     "int": ["0", "999999999", str(2**63), str(2**64 + 1)],
+    "id": ["0", "999999999", str(2**63), str(2**64 + 1)],
     "str": ["\N{SUPERSCRIPT TWO}", "Deleted", "ReferenceId", "nope", "x" * 300],
     "slug": ["nope", "x" * 300],
 }
