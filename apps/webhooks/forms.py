@@ -231,11 +231,8 @@ def check_set_fields(form: HandlerForm, actions: forms.BaseFormSet) -> bool:
                 problems = [f"{name}: {message}" for name, message in error.errors.items()]
         else:
             known = {name for schema in schemas for name in schema.fields}
-            problems = [
-                f"{name}: {gettext('MiniCRM has no such field.')}"
-                for name in values
-                if name not in known
-            ]
+            unknown = gettext("MiniCRM has no such field.")
+            problems = [f"{name}: {unknown}" for name in values if name not in known]
         if problems:
             action_form.add_error("values", "; ".join(problems))
             ok = False

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -31,19 +32,19 @@ def address_problem(address: str) -> str | None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return "not an IP address"
+        return _("not an IP address")
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if ip.is_loopback:
-        return "a loopback address"
+        return _("a loopback address")
     if ip.is_link_local:
-        return "a link-local address"
+        return _("a link-local address")
     if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return "a reserved address"
+        return _("a reserved address")
     if ip.is_private:
-        return "a private address"
+        return _("a private address")
     if not ip.is_global:
-        return "a reserved address"
+        return _("a reserved address")
     return None
 
 
@@ -51,21 +52,25 @@ def forward_problem(url: str, *, allow_private: bool, unresolvable_ok: bool = Fa
     """Why a URL cannot be a forward target (its host resolved now), or None."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Only http and https URLs with a host can be forwarded to."
+        return _("Only http and https URLs with a host can be forwarded to.")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError, ValueError):
-        return None if unresolvable_ok else f"{parts.hostname} cannot be resolved."
+        return (
+            None
+            if unresolvable_ok
+            else _("%(host)s cannot be resolved.") % {"host": parts.hostname}
+        )
     if allow_private:
         return None
     for *_rest, sockaddr in found:
         reason = address_problem(str(sockaddr[0]))
         if reason:
-            return (
-                f"{parts.hostname} is {reason} ({sockaddr[0]}): forwards go to public "
-                "addresses only (WEBHOOK_FORWARD_ALLOW_PRIVATE allows others)."
-            )
+            return _(
+                "%(host)s is %(reason)s (%(address)s): forwards go to public addresses only "
+                "(WEBHOOK_FORWARD_ALLOW_PRIVATE allows others)."
+            ) % {"host": parts.hostname, "reason": reason, "address": sockaddr[0]}
     return None
 
 
@@ -79,8 +84,11 @@ class _CheckedPeer:
         if reason:
             sock.close()
             raise ForwardRefused(
-                f"{peer} is {reason}: forwards go to public addresses only "
-                "(WEBHOOK_FORWARD_ALLOW_PRIVATE allows others)."
+                _(
+                    "%(address)s is %(reason)s: forwards go to public addresses only "
+                    "(WEBHOOK_FORWARD_ALLOW_PRIVATE allows others)."
+                )
+                % {"address": peer, "reason": reason}
             )
         return sock
 

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.cards.services import card_update
 from apps.contacts.services import contact_update
@@ -320,12 +321,15 @@ def python_function(path: str) -> Callable[..., Any]:
     """
     if path not in settings.WEBHOOK_PYTHON_FUNCTIONS:
         raise Unprocessable(
-            f"{path} is not in WEBHOOK_PYTHON_FUNCTIONS: only the functions listed there run."
+            gettext(
+                "%(path)s is not in WEBHOOK_PYTHON_FUNCTIONS: only the functions listed there run."
+            )
+            % {"path": path}
         )
     module_name, _, function_name = path.rpartition(".")
     function = getattr(importlib.import_module(module_name), function_name, None)
     if not callable(function):
-        raise Unprocessable(f"{path} is not a function.")
+        raise Unprocessable(gettext("%(path)s is not a function.") % {"path": path})
     return function
 
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -241,7 +242,11 @@ def handler_delete_view(request: HtmxHttpRequest, handler_id: int) -> HttpRespon
         deleted = handler_delete(handler=handler)
         messages.success(
             request,
-            _("The handler %(name)s was deleted with its %(count)s events.")
+            ngettext(
+                "The handler %(name)s was deleted with its %(count)s event.",
+                "The handler %(name)s was deleted with its %(count)s events.",
+                deleted,
+            )
             % {"name": name, "count": deleted},
         )
         return redirect("webhooks:handlers")

@@ -232,3 +232,13 @@ def test_a_setting_allows_forwards_to_private_addresses(
     )
 
     assert answer.status_code == 302
+
+
+def test_set_fields_of_a_handler_of_any_module_are_checked_by_name(admin_client: Client) -> None:
+    answer = save(
+        admin_client,
+        category_id="",
+        **{"actions-0-kind": "set_fields", "actions-0-values": '{"Nincs": "x", "Name": "y"}'},
+    )
+
+    assert refused(answer, "actions-0-values") == ["Nincs: MiniCRM has no such field."]
