@@ -210,7 +210,11 @@ class ActionForm(forms.Form):
         }
 
 
-ActionFormSet = forms.formset_factory(ActionForm, extra=2)
+MAX_ACTIONS = 20
+# Bounded: a forged management form cannot make the page build thousands of forms.
+ActionFormSet = forms.formset_factory(
+    ActionForm, extra=2, max_num=MAX_ACTIONS, absolute_max=MAX_ACTIONS, validate_max=True
+)
 
 
 def check_set_fields(form: HandlerForm, actions: forms.BaseFormSet) -> bool:

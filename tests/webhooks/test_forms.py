@@ -242,3 +242,12 @@ def test_set_fields_of_a_handler_of_any_module_are_checked_by_name(admin_client:
     )
 
     assert refused(answer, "actions-0-values") == ["Nincs: MiniCRM has no such field."]
+
+
+@pytest.mark.parametrize("total", ["21", "100000", "²", ""])
+def test_a_forged_number_of_actions_is_refused_not_a_500(admin_client: Client, total: str) -> None:
+    answer = save(admin_client, **{"actions-TOTAL_FORMS": total})
+
+    assert answer.status_code == 200
+    assert not Handler.objects.exists()
+    assert dom(answer).has(class_="errornote")
