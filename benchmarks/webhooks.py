@@ -188,11 +188,12 @@ def main() -> None:
 
         django.setup()
         from apps.webhooks.models import Event, Handler
+        from apps.webhooks.services import handler_credentials_new
 
-        handler = Handler.objects.create(
-            name="Benchmark", slug=SLUG, type="Project", category_id=10, fields=[]
-        )
-        credentials = f"{handler.username}:{handler.password}".encode()
+        handler = Handler(name="Benchmark", slug=SLUG, type="Project", category_id=10, fields=[])
+        password = handler_credentials_new(handler=handler)
+        handler.save()
+        credentials = f"{handler.username}:{password}".encode()
         authorization = "Basic " + base64.b64encode(credentials).decode()
 
         port = free_port()

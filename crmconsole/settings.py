@@ -243,6 +243,12 @@ WEBHOOK_ECHO_SECONDS = _env_int("WEBHOOK_ECHO_SECONDS", 120)
 # again once they are WEBHOOK_STALE_SECONDS old.
 WEBHOOK_PROCESSING_SECONDS = _env_int("WEBHOOK_PROCESSING_SECONDS", 300)
 WEBHOOK_STALE_SECONDS = _env_float("WEBHOOK_STALE_SECONDS", 60.0)
+# The Python functions (dotted paths, comma-separated) a handler's "Run a Python function"
+# action may choose and run; none unless listed.
+WEBHOOK_PYTHON_FUNCTIONS = _env_list("WEBHOOK_PYTHON_FUNCTIONS", [])
+# The forward action refuses loopback, private, link-local and reserved addresses unless this
+# is on (a development or closed network).
+WEBHOOK_FORWARD_ALLOW_PRIVATE = _env_bool("WEBHOOK_FORWARD_ALLOW_PRIVATE", default=False)
 # How MiniCRM (or the sandbox) reaches this console, for the ApiUrl shown on handler pages.
 CONSOLE_BASE_URL = os.environ.get("CONSOLE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +40,9 @@ class Handler(models.Model):
         help_text=_("React to changes of these fields; any field if empty."),
     )
     username = models.CharField(max_length=40, default=new_username, editable=False)
-    password = models.CharField(max_length=64, default=new_password, editable=False)
+    # Only a hash (Django's password hashers): the password is shown once, at creation and
+    # after a rotation, inside the ApiUrl.
+    password_hash = models.CharField(max_length=128, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -47,6 +50,13 @@ class Handler(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_password(self, raw: str) -> None:
+        self.password_hash = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        """In constant time (the hasher's own comparison)."""
+        return bool(self.password_hash) and check_password(raw, self.password_hash)
 
 
 class Action(models.Model):

@@ -5,16 +5,21 @@ without Authorization) and, after commit, starts a task. `event_process` runs a 
 actions for one event: refresh the console's cached view of the object (always), then the
 admin's actions in order. Duplicate deliveries and echoes of the console's own writes are
 recorded and not acted on. Failures keep their traceback and are retried with backoff, then
-parked as failed; any event can be replayed.
+parked as failed; what retrying cannot fix (a message of the wrong shape, a function that is
+not allowed) fails at once. Every event ends processed, ignored or failed within
+MAX_ATTEMPTS; any event can be replayed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import importlib
 import json
 import logging
+import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,12 +29,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.cards.services import card_update
 from apps.contacts.services import contact_update
 from apps.core.readcache import forget_object
 from apps.todos.services import todo_create
-from apps.webhooks.models import Action, Event, Handler
+from apps.webhooks.models import Action, Event, Handler, new_password
+from apps.webhooks.outbound import ForwardRefused, forward_problem, guarded_session
 from apps.writes.models import Write
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,71 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 IGNORED_CHANGES = {"UpdatedAt", "UpdatedBy"}  # MiniCRM adds these to every change
 TARGET_TYPES = {"Project": "project", "Contact": "contact"}
+ID_LIMIT = 2**63 - 1  # MiniCRM's ids and the database's BigIntegerField
+MAX_NESTING = 32  # MiniCRM's messages are three levels deep
+
+
+class Unprocessable(Exception):
+    """What retrying cannot fix: the event fails at once, with this as its reason."""
+
+
+def parse_id(value: Any, *, allow_zero: bool = False) -> int | None:
+    """An id from MiniCRM or a URL: ASCII digits (or an int) within 64 bits, else None.
+
+    `str.isdigit` is not enough: it takes "²" and other digits `int` refuses.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,19}", value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    if number > ID_LIMIT or number < (0 if allow_zero else 1):
+        return None
+    return number
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_NESTING:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def message_problem(message: Any) -> str | None:
+    """Why a message can never be processed, or None when it has the shape MiniCRM sends."""
+    if not isinstance(message, dict):
+        return "The message is not a JSON object."
+    if "Id" not in message or "Type" not in message:
+        return "The message has no Id or no Type."
+    if _nesting(message) > MAX_NESTING:
+        return "The message is nested too deeply."
+    if parse_id(message["Id"], allow_zero=True) is None:
+        return f"Id is not a MiniCRM id: {str(message['Id'])[:40]!r}."
+    if not isinstance(message["Type"], str):
+        return "Type is not text."
+    data = message.get("Data")
+    if data is not None and not isinstance(data, dict):
+        return "Data is not a JSON object."
+    changed = message.get("Changed")
+    if changed is not None and (
+        not isinstance(changed, list) or not all(isinstance(name, str) for name in changed)
+    ):
+        return "Changed is not a list of field names."
+    category = (data or {}).get("CategoryId")
+    if category not in (None, "") and parse_id(category, allow_zero=True) is None:
+        return f"Data.CategoryId is not a MiniCRM id: {str(category)[:40]!r}."
+    if not isinstance((data or {}).get("Type", ""), str):
+        return "Data.Type is not text."
+    return None
 
 
 # -- receiving --------------------------------------------------------------------------------
@@ -62,11 +134,18 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     text = body.decode("utf-8", errors="replace")
     try:
         message = json.loads(text)
-        if not isinstance(message, dict) or "Id" not in message or "Type" not in message:
-            raise ValueError("not a MiniCRM message")
+        problem = message_problem(message)
     except ValueError:
+        problem = "The body is not JSON."
+    except RecursionError:
+        problem = "The message is nested too deeply."
+    if problem:
         event = Event.objects.create(
-            handler=handler, headers=safe_headers, body=text, status=Event.Status.MALFORMED
+            handler=handler,
+            headers=safe_headers,
+            body=text,
+            status=Event.Status.MALFORMED,
+            last_error=problem,
         )
         return Received(event, 400)
     fields = {
@@ -74,9 +153,9 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
         "headers": safe_headers,
         "body": text,
         "message": message,
-        "object_type": str(message.get("Type", ""))[:10],
-        "object_id": _int_or_none(message.get("Id")),
-        "changed": [str(c) for c in message.get("Changed") or [] if isinstance(c, str)],
+        "object_type": message["Type"][:10],
+        "object_id": parse_id(message["Id"], allow_zero=True),
+        "changed": list(message.get("Changed") or []),
     }
     key = dedupe_key(message)
     try:
@@ -88,11 +167,6 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     except IntegrityError:
         event = Event.objects.create(status=Event.Status.DUPLICATE, **fields)
     return Received(event, 200)
-
-
-def _int_or_none(value: Any) -> int | None:
-    text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 18 else None
 
 
 def _start(event_id: int, countdown: float = 0) -> None:
@@ -118,20 +192,33 @@ def event_process(event_id: int) -> str:
             return event.status
         if event.next_attempt_at and event.next_attempt_at > now:
             return event.status
+        if event.attempts >= MAX_ATTEMPTS:  # the last tries never finished (worker lost)
+            event.status = Event.Status.FAILED
+            event.next_attempt_at = None
+            event.last_error = (
+                f"Given up: the processing did not finish in {event.attempts} attempts."
+            )
+            event.save(update_fields=["status", "next_attempt_at", "last_error"])
+            return event.status
         event.attempts += 1
         event.next_attempt_at = now + timedelta(seconds=settings.WEBHOOK_PROCESSING_SECONDS)
         event.save(update_fields=["attempts", "next_attempt_at"])
-    target_type = TARGET_TYPES.get(event.object_type)
-    if target_type and event.object_id:
-        forget_object(target_type, event.object_id)  # always: the console shows fresh data
-    verdict = _verdict(event)
-    if verdict is not None:
-        return _settle(event, verdict)
-    results = []
+    results: list[Any] = []
     forwards: list[str] = []
     try:
+        problem = message_problem(event.message)
+        if problem:  # stored before the receiver checked shapes, or changed since
+            raise Unprocessable(problem)
+        target_type = TARGET_TYPES.get(event.object_type)
+        if target_type and event.object_id:
+            forget_object(target_type, event.object_id)  # always: the console shows fresh data
+        verdict = _verdict(event)
+        if verdict is not None:
+            return _settle(event, verdict)
         for action in event.handler.actions.all():
             results.append({"action": action.kind, "result": _run(action, event, forwards)})
+    except Unprocessable as error:
+        return _failed(event, error, results, permanent=True)
     except Exception as error:  # any action may fail: keep it, retry, then park it
         return _failed(event, error, results)
     event.results = results
@@ -153,7 +240,7 @@ def _verdict(event: Event) -> str | None:
     if (
         handler.type == "Project"
         and handler.category_id
-        and _int_or_none(data.get("CategoryId")) != handler.category_id
+        and parse_id(data.get("CategoryId")) != handler.category_id
     ):
         return Event.Status.FILTERED
     changed = set(event.changed) - IGNORED_CHANGES
@@ -207,7 +294,7 @@ def _run(action: Action, event: Event, forwards: list[str]) -> Any:
     if action.kind == Action.Kind.SET_FIELDS:
         values = config.get("values") or {}
         if event.object_type == "Project":
-            category = _int_or_none(((event.message or {}).get("Data") or {}).get("CategoryId"))
+            category = parse_id(((event.message or {}).get("Data") or {}).get("CategoryId"))
             write = card_update(
                 card_id=int(object_id or 0), category_id=category or 0, changes=values
             )
@@ -221,10 +308,29 @@ def _run(action: Action, event: Event, forwards: list[str]) -> Any:
         forwards.append(str(config.get("url", "")))
         return {"forward": "queued"}
     if action.kind == Action.Kind.PYTHON:
-        module_name, _, function_name = str(config.get("path", "")).rpartition(".")
-        function = getattr(importlib.import_module(module_name), function_name)
+        function = python_function(str(config.get("path", "")))
         return repr(function(event=event, message=event.message))[:2000]
-    raise ValueError(f"unknown action {action.kind}")
+    raise Unprocessable(f"unknown action {action.kind}")
+
+
+def python_function(path: str) -> Callable[..., Any]:
+    """The function at a dotted path, if WEBHOOK_PYTHON_FUNCTIONS allows it.
+
+    Unprocessable when it is not allowed or not a function; ImportError (retried: a deploy
+    may be under way) when its module cannot be imported.
+    """
+    if path not in settings.WEBHOOK_PYTHON_FUNCTIONS:
+        raise Unprocessable(
+            gettext(
+                "%(path)s is not in WEBHOOK_PYTHON_FUNCTIONS: only the functions listed there run."
+            )
+            % {"path": path}
+        )
+    module_name, _, function_name = path.rpartition(".")
+    function = getattr(importlib.import_module(module_name), function_name, None)
+    if not callable(function):
+        raise Unprocessable(gettext("%(path)s is not a function.") % {"path": path})
+    return function
 
 
 def _settle(event: Event, status: str) -> str:
@@ -236,12 +342,15 @@ def _settle(event: Event, status: str) -> str:
     return status
 
 
-def _failed(event: Event, error: Exception, results: list[Any]) -> str:
+def _failed(event: Event, error: Exception, results: list[Any], permanent: bool = False) -> str:
     event.results = results
-    event.last_error = f"{type(error).__name__}: {error}"[:2000]
+    event.last_error = (
+        f"Cannot be processed: {error}" if permanent else f"{type(error).__name__}: {error}"
+    )[:2000]
     event.traceback = traceback.format_exc()[-20000:]
-    if event.attempts >= MAX_ATTEMPTS:
+    if permanent or event.attempts >= MAX_ATTEMPTS:
         event.status = Event.Status.FAILED
+        event.next_attempt_at = None
         event.save()
         log.error("webhook event %s failed for good: %s", event.pk, event.last_error)
         return event.status
@@ -285,16 +394,29 @@ def events_purge() -> int:
 
 
 def event_forward(*, event_id: int, url: str) -> int:
-    """POST the message on to an external URL; raise on anything but 2xx (the task retries)."""
+    """POST the message on to an external URL; raise on anything but 2xx (the task retries).
+
+    The address is checked again here, and the connection's own peer too (a name may resolve
+    to another address by now): a refused address is logged and not retried.
+    """
     event = Event.objects.get(pk=event_id)
     entry: dict[str, Any] = {"url": url, "at": timezone.now().isoformat()}
+    allow_private = settings.WEBHOOK_FORWARD_ALLOW_PRIVATE
+    problem = forward_problem(url, allow_private=allow_private, unresolvable_ok=True)
+    if problem:
+        _log_forward(event_id, {**entry, "status": None, "error": problem})
+        return 0
     try:
-        answer = requests.post(
-            url,
-            data=event.body.encode("utf-8"),
-            timeout=10,
-            headers={"Content-Type": "application/json"},
-        )
+        with guarded_session(allow_private=allow_private) as session:
+            answer = session.post(
+                url,
+                data=event.body.encode("utf-8"),
+                timeout=10,
+                headers={"Content-Type": "application/json"},
+            )
+    except ForwardRefused as error:
+        _log_forward(event_id, {**entry, "status": None, "error": str(error)})
+        return 0
     except requests.RequestException as error:
         _log_forward(event_id, {**entry, "status": None, "error": type(error).__name__})
         raise
@@ -326,25 +448,100 @@ def loop_risk(*, handler_fields: list[str], actions: list[dict[str, Any]]) -> li
     return sorted(watched & written)
 
 
-def api_url(handler: Handler) -> str:
-    """The ApiUrl to give MiniCRM's helpdesk, with the handler's credentials."""
+def api_url(handler: Handler, password: str | None = None) -> str:
+    """The ApiUrl to give MiniCRM's helpdesk; without the password (only its hash is kept) a
+    placeholder stands in its place."""
     scheme, _, rest = settings.CONSOLE_BASE_URL.partition("://")
-    return f"{scheme}://{handler.username}:{handler.password}@{rest}/hooks/{handler.slug}/"
+    secret = password if password is not None else PASSWORD_PLACEHOLDER
+    return f"{scheme}://{handler.username}:{secret}@{rest}/hooks/{handler.slug}/"
 
 
-def sandbox_register(*, handler: Handler) -> bool:
-    """With the sandbox as backend, subscribe the handler there (MiniCRM needs its helpdesk)."""
+PASSWORD_PLACEHOLDER = "<password>"  # noqa: S105 - shown in place of the one not kept
+
+# Password hash -> HMAC of the password that matched it, so that a handler's deliveries pay
+# for the (deliberately slow) password hasher once per process, not once per message.
+_verified: dict[str, bytes] = {}
+
+
+def handler_authenticate(*, handler: Handler, username: str, password: str) -> bool:
+    """Are these the handler's credentials? Compared in constant time."""
+    if not hmac.compare_digest(username.encode(), handler.username.encode()):
+        return False
+    digest = hmac.new(settings.SECRET_KEY.encode(), password.encode(), hashlib.sha256).digest()
+    known = _verified.get(handler.password_hash)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    if not handler.check_password(password):
+        return False
+    if len(_verified) >= 1000:
+        _verified.clear()
+    _verified[handler.password_hash] = digest
+    return True
+
+
+def handler_credentials_new(*, handler: Handler) -> str:
+    """Give a handler a new password (kept as a hash); return it, to be shown once."""
+    password = new_password()
+    handler.set_password(password)
+    return password
+
+
+def handler_rotate(*, handler: Handler) -> str:
+    """A new password at once (the old one is refused from now on); return the new ApiUrl.
+
+    With the sandbox as backend, its subscription moves to the new ApiUrl.
+    """
+    password = handler_credentials_new(handler=handler)
+    handler.save(update_fields=["password_hash"])
+    sandbox_register(handler=handler, password=password)
+    return api_url(handler, password)
+
+
+def handler_delete(*, handler: Handler) -> int:
+    """Delete a handler with its actions and events; return how many events went with it."""
+    events = handler.events.count()
+    sandbox_unregister(handler=handler)
+    handler.delete()
+    return events
+
+
+def _sandbox_hooks(handler: Handler) -> list[dict[str, Any]] | None:
+    """The sandbox's subscriptions of this handler (found by its user name), or None when the
+    backend is not a sandbox."""
+    base = settings.MINICRM_BASE_URL
+    auth = (settings.MINICRM_SYSTEM_ID, settings.MINICRM_API_KEY)
+    if requests.get(f"{base}/_sandbox/health", timeout=3).status_code != 200:
+        return None
+    listed = requests.get(f"{base}/_sandbox/webhooks", auth=auth, timeout=5)
+    listed.raise_for_status()
+    return [
+        hook for hook in listed.json() if f"//{handler.username}:" in str(hook.get("ApiUrl", ""))
+    ]
+
+
+def sandbox_register(*, handler: Handler, password: str | None = None) -> bool:
+    """With the sandbox as backend, subscribe the handler there (MiniCRM needs its helpdesk).
+
+    With a new password (creation, rotation) the ApiUrl carries it; without one, an existing
+    subscription is replaced with the new filter and keeps its ApiUrl (the console does not
+    know the password any more).
+    """
     base = settings.MINICRM_BASE_URL
     auth = (settings.MINICRM_SYSTEM_ID, settings.MINICRM_API_KEY)
     try:
-        if requests.get(f"{base}/_sandbox/health", timeout=3).status_code != 200:
+        hooks = _sandbox_hooks(handler)
+        if hooks is None:
             return False
-        # A handler saved again replaces its subscription (found by its own user name).
-        listed = requests.get(f"{base}/_sandbox/webhooks", auth=auth, timeout=5)
-        listed.raise_for_status()
-        for hook in listed.json():
-            if f"//{handler.username}:" in str(hook.get("ApiUrl", "")):
-                requests.delete(f"{base}/_sandbox/webhooks/{hook['Id']}", auth=auth, timeout=5)
+        if password is not None:
+            url = api_url(handler, password)
+        elif hooks:
+            # The old ApiUrl's credentials, at the handler's current address.
+            credentials = str(hooks[0]["ApiUrl"]).split("://", 1)[1].split("@", 1)[0]
+            url = api_url(handler, credentials.partition(":")[2])
+        else:
+            return False
+        for hook in hooks:  # a handler saved again replaces its subscription
+            requests.delete(f"{base}/_sandbox/webhooks/{hook['Id']}", auth=auth, timeout=5)
         answer = requests.post(
             f"{base}/_sandbox/webhooks",
             auth=auth,
@@ -353,9 +550,20 @@ def sandbox_register(*, handler: Handler) -> bool:
                 "Type": handler.type,
                 "CategoryId": handler.category_id,
                 "Fields": handler.fields,
-                "ApiUrl": api_url(handler),
+                "ApiUrl": url,
             },
         )
-    except requests.RequestException:
+    except (requests.RequestException, ValueError, KeyError, IndexError):
         return False
     return answer.status_code == 200
+
+
+def sandbox_unregister(*, handler: Handler) -> None:
+    """With the sandbox as backend, end the handler's subscriptions there."""
+    base = settings.MINICRM_BASE_URL
+    auth = (settings.MINICRM_SYSTEM_ID, settings.MINICRM_API_KEY)
+    try:
+        for hook in _sandbox_hooks(handler) or []:
+            requests.delete(f"{base}/_sandbox/webhooks/{hook['Id']}", auth=auth, timeout=5)
+    except (requests.RequestException, ValueError, KeyError):
+        pass

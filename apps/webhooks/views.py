@@ -4,26 +4,46 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.errors import not_found
 from apps.core.http import HtmxHttpRequest
 from apps.core.permissions import admin_only
-from apps.webhooks.forms import ActionForm, ActionFormSet, HandlerForm, check_loops
+from apps.webhooks.forms import (
+    ActionForm,
+    ActionFormSet,
+    HandlerForm,
+    check_loops,
+    check_set_fields,
+)
 from apps.webhooks.models import Action, Event, Handler
 from apps.webhooks.selectors import event_list, handler_list
-from apps.webhooks.services import api_url, event_receive, event_replay, sandbox_register
+from apps.webhooks.services import (
+    api_url,
+    event_receive,
+    event_replay,
+    handler_authenticate,
+    handler_credentials_new,
+    handler_delete,
+    handler_rotate,
+    parse_id,
+    sandbox_register,
+)
+
+# The session key of an ApiUrl with its password, shown once on the handler's page.
+NEW_API_URL = "webhooks:new-api-url:{}"
 
 
 def _test_message(handler: Handler) -> dict[str, object]:
@@ -51,34 +71,70 @@ def _credentials_ok(request: HttpRequest, handler: Handler) -> bool:
         user, _sep, password = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    # Both compared whatever the first says, in constant time.
-    return hmac.compare_digest(user.encode(), handler.username.encode()) & hmac.compare_digest(
-        password.encode(), handler.password.encode()
-    )
+    return handler_authenticate(handler=handler, username=user, password=password)
+
+
+def _text(body: str, status: int) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain")
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The request's body, at most WEBHOOK_MAX_BODY + 1 bytes of it; None when it is sent
+    chunked to a server that cannot tell where it ends.
+
+    Django reads only Content-Length bytes, so a chunked body (no Content-Length) would read
+    as empty: it is read from the WSGI input instead, which gunicorn ends at the last chunk
+    (`wsgi.input_terminated`).
+    """
+    limit = settings.WEBHOOK_MAX_BODY + 1
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return request.read(limit)
+    if not request.META.get("wsgi.input_terminated"):
+        return None
+    stream = request.META["wsgi.input"]
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(min(65536, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 @csrf_exempt
 @login_not_required
 def receive(request: HttpRequest, slug: str) -> HttpResponse:
-    """MiniCRM's webhook: stored before it is answered; processed later."""
+    """MiniCRM's webhook: stored before it is answered; processed later.
+
+    A disabled handler answers 410 and stores nothing (MiniCRM tries again on its schedule,
+    for an hour, then drops the message).
+    """
     handler = Handler.objects.filter(slug=slug).first()
     if handler is None or not _credentials_ok(request, handler):
-        response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+        response = _text("Unauthorized\n", 401)
         response["WWW-Authenticate"] = 'Basic realm="crmconsole webhooks"'
         return response
     if request.method != "POST":
-        response = HttpResponse("POST only\n", status=405, content_type="text/plain")
+        response = _text("POST only\n", 405)
         response["Allow"] = "POST"
         return response
-    length = int(request.headers.get("Content-Length") or 0)
+    if not handler.enabled:
+        return _text("This handler is disabled: nothing was stored\n", 410)
+    length = parse_id(request.headers.get("Content-Length") or "0", allow_zero=True)
+    if length is None:
+        return _text("Bad Content-Length\n", 400)
     if length > settings.WEBHOOK_MAX_BODY:
-        return HttpResponse("Too large\n", status=413, content_type="text/plain")
-    body = request.read(settings.WEBHOOK_MAX_BODY + 1)
+        return _text("Too large\n", 413)
+    body = _read_body(request)
+    if body is None:
+        return _text("Send a Content-Length, or chunks to a server that reads them\n", 411)
     if len(body) > settings.WEBHOOK_MAX_BODY:
-        return HttpResponse("Too large\n", status=413, content_type="text/plain")
+        return _text("Too large\n", 413)
     received = event_receive(handler=handler, body=body, headers=dict(request.headers))
     text = "OK\n" if received.status_code == 200 else "Malformed message: stored, not processed\n"
-    return HttpResponse(text, status=received.status_code, content_type="text/plain")
+    return _text(text, received.status_code)
 
 
 @admin_only
@@ -88,19 +144,30 @@ def handlers(request: HtmxHttpRequest) -> HttpResponse:
 
 @admin_only
 def handler_edit(request: HtmxHttpRequest, handler_id: int | None = None) -> HttpResponse:
-    handler = get_object_or_404(Handler, pk=handler_id) if handler_id else Handler()
+    handler = Handler.objects.filter(pk=handler_id).first() if handler_id else Handler()
+    if handler is None:
+        return not_found(request)
     initial = [ActionForm.initial_for(a) for a in handler.actions.all()] if handler.pk else []
     form = HandlerForm(request.POST or None, instance=handler)
     actions = ActionFormSet(request.POST or None, initial=initial, prefix="actions")
-    if request.method == "POST" and form.is_valid() and actions.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and actions.is_valid()
+        and check_set_fields(form, actions)
+    ):
         planned = [a for a in (f.as_action() for f in actions.forms) if a]
         if check_loops(form, planned):
+            creating = handler.pk is None
+            password = handler_credentials_new(handler=handler) if creating else None
             with transaction.atomic():
                 saved = form.save()
                 saved.actions.all().delete()
                 for position, action in enumerate(planned):
                     Action.objects.create(handler=saved, position=position, **action)
-            if sandbox_register(handler=saved):
+            if password is not None:
+                request.session[NEW_API_URL.format(saved.pk)] = api_url(saved, password)
+            if sandbox_register(handler=saved, password=password):
                 messages.info(request, _("The sandbox now sends this handler its webhooks."))
             messages.success(request, _("The handler was saved."))
             return redirect("webhooks:handler", saved.pk)
@@ -113,13 +180,17 @@ def handler_edit(request: HtmxHttpRequest, handler_id: int | None = None) -> Htt
 
 @admin_only
 def handler_page(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
-    handler = get_object_or_404(Handler, pk=handler_id)
+    handler = Handler.objects.filter(pk=handler_id).first()
+    if handler is None:
+        return not_found(request)
+    new_api_url = request.session.pop(NEW_API_URL.format(handler.pk), None)
     return render(
         request,
         "webhooks/handler.html",
         {
             "handler": handler,
-            "api_url": api_url(handler),
+            "api_url": new_api_url or api_url(handler),
+            "shown_once": bool(new_api_url),
             "fields_json": json.dumps(handler.fields, ensure_ascii=False),
             "events": event_list(handler_id=handler.pk)[:20],
         },
@@ -130,7 +201,9 @@ def handler_page(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
 @require_POST
 def handler_test(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
     """Store a test event as if MiniCRM had sent it."""
-    handler = get_object_or_404(Handler, pk=handler_id)
+    handler = Handler.objects.filter(pk=handler_id).first()
+    if handler is None:
+        return not_found(request)
     received = event_receive(
         handler=handler,
         body=json.dumps(_test_message(handler)).encode(),
@@ -141,13 +214,56 @@ def handler_test(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
 
 
 @admin_only
+@require_POST
+def handler_rotate_view(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
+    """A new password at once; the ApiUrl with it is shown once, on the handler's page."""
+    handler = Handler.objects.filter(pk=handler_id).first()
+    if handler is None:
+        return not_found(request)
+    request.session[NEW_API_URL.format(handler.pk)] = handler_rotate(handler=handler)
+    messages.success(
+        request,
+        _(
+            "The handler has a new password: the old one is refused from now on. Send "
+            "MiniCRM's helpdesk the new ApiUrl."
+        ),
+    )
+    return redirect("webhooks:handler", handler.pk)
+
+
+@admin_only
+def handler_delete_view(request: HtmxHttpRequest, handler_id: int) -> HttpResponse:
+    """Ask first; deleting removes the handler's actions and events too."""
+    handler = Handler.objects.filter(pk=handler_id).first()
+    if handler is None:
+        return not_found(request)
+    if request.method == "POST":
+        name = handler.name
+        deleted = handler_delete(handler=handler)
+        messages.success(
+            request,
+            ngettext(
+                "The handler %(name)s was deleted with its %(count)s event.",
+                "The handler %(name)s was deleted with its %(count)s events.",
+                deleted,
+            )
+            % {"name": name, "count": deleted},
+        )
+        return redirect("webhooks:handlers")
+    return render(
+        request,
+        "webhooks/handler_delete.html",
+        {"handler": handler, "events": handler.events.count()},
+    )
+
+
+@admin_only
 def events(request: HtmxHttpRequest) -> HttpResponse:
     params = request.GET
-    object_id = params.get("object_id", "")
     listed = event_list(
-        handler_id=int(params["handler"]) if params.get("handler", "").isdigit() else None,
+        handler_id=parse_id(params.get("handler", "")),
         object_type=params.get("type", "") if params.get("type") in ("Project", "Contact") else "",
-        object_id=int(object_id) if object_id.isdigit() and len(object_id) < 18 else None,
+        object_id=parse_id(params.get("object_id", ""), allow_zero=True),
         status=params.get("status", "") if params.get("status") in Event.Status.values else "",
     )
     return render(
@@ -164,7 +280,9 @@ def events(request: HtmxHttpRequest) -> HttpResponse:
 
 @admin_only
 def event_page(request: HtmxHttpRequest, event_id: int) -> HttpResponse:
-    event = get_object_or_404(Event.objects.select_related("handler"), pk=event_id)
+    event = Event.objects.select_related("handler").filter(pk=event_id).first()
+    if event is None:
+        return not_found(request)
     pretty = json.dumps(event.message, indent=2, ensure_ascii=False) if event.message else ""
     return render(request, "webhooks/event.html", {"event": event, "pretty": pretty})
 
@@ -173,7 +291,7 @@ def event_page(request: HtmxHttpRequest, event_id: int) -> HttpResponse:
 @require_POST
 def event_replay_view(request: HtmxHttpRequest, event_id: int) -> HttpResponse:
     if not Event.objects.filter(pk=event_id).exists():
-        raise Http404
+        return not_found(request)
     event_replay(event_id=event_id)
     messages.success(request, _("The event will be processed again."))
     return redirect("webhooks:event", event_id)

@@ -20,11 +20,18 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import SandboxStarter
 from tests.viewsupport import admin_account, doc, staff_user, use_broker
-from tests.webhooks.support import ExternalServer
+from tests.webhooks.support import PYTHON_FUNCTIONS, ExternalServer
 from tests.writes.conftest import QueueRig, queue_rig, rig_sandbox_options
 from tests.writes.support import Crm, private_crm
 
 __all__ = ["admin_account", "doc", "queue_rig", "rig_sandbox_options", "staff_user"]
+
+
+@pytest.fixture(autouse=True)
+def python_functions(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test automations may run, here and in the workers and servers tests start."""
+    settings.WEBHOOK_PYTHON_FUNCTIONS = PYTHON_FUNCTIONS
+    monkeypatch.setenv("WEBHOOK_PYTHON_FUNCTIONS", ",".join(PYTHON_FUNCTIONS))
 
 
 @pytest.fixture
@@ -46,7 +53,9 @@ def crm(settings: Settings, sandbox_factory: SandboxStarter, redis_url: str) -> 
 
 
 @pytest.fixture
-def external() -> Iterator[ExternalServer]:
+def external(settings: Settings) -> Iterator[ExternalServer]:
+    """An external system on 127.0.0.1: forwards to loopback addresses are allowed here."""
+    settings.WEBHOOK_FORWARD_ALLOW_PRIVATE = True
     server = ExternalServer()
     server.start()
     try:

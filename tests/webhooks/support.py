@@ -4,19 +4,41 @@ credentials, and a tiny external HTTP server for the forward action."""
 from __future__ import annotations
 
 import base64
+import functools
 import http.server
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import requests
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 from apps.webhooks.models import Action, Handler
+from tests.conftest import REPO_ROOT
 
 RECORDER = "tests.webhooks.automations.remember"
+# What WEBHOOK_PYTHON_FUNCTIONS allows in these tests (see conftest.py).
+PYTHON_FUNCTIONS = [
+    RECORDER,
+    "tests.webhooks.automations.sync_to_erp",
+    "tests.webhooks.automations.stamp_reference",
+]
+PASSWORD = "test-handler-password-0123456789abcdef"
+
+
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once for the session (the hasher is slow on purpose)."""
+    return make_password(PASSWORD)
 
 
 def make_handler(
@@ -29,6 +51,7 @@ def make_handler(
     actions: Iterable[tuple[str, dict[str, Any]]] = (("python", {"path": RECORDER}),),
     enabled: bool = True,
 ) -> Handler:
+    """A handler whose password is PASSWORD."""
     handler = Handler.objects.create(
         name=name,
         slug=slug,
@@ -36,6 +59,7 @@ def make_handler(
         category_id=category_id,
         fields=list(fields),
         enabled=enabled,
+        password_hash=_password_hash(),
     )
     for position, (kind, config) in enumerate(actions):
         Action.objects.create(handler=handler, position=position, kind=kind, config=config)
@@ -94,7 +118,7 @@ def deliver(
 ) -> Any:
     """What MiniCRM does: POST the message to the handler's address with its credentials."""
     if authorization == "handler's":
-        authorization = basic(handler.username, handler.password)
+        authorization = basic(handler.username, PASSWORD)
     if authorization is not None:
         headers["HTTP_AUTHORIZATION"] = authorization
     payload = json.dumps(body) if isinstance(body, dict) else body
@@ -153,3 +177,63 @@ def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float 
             assert answer, f"still {answer!r} after {timeout} s"
             return answer
         time.sleep(interval)
+
+
+@dataclass
+class Gunicorn:
+    """The console under gunicorn (as the Dockerfile runs it), with the given environment."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "crmconsole.wsgi",
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "-w",
+                    "2",
+                    "--graceful-timeout",
+                    "2",
+                ],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.post(f"{self.url}/hooks/none/", timeout=2).status_code == 401:
+                    return
+            except requests.RequestException:
+                pass
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """kill -9 of the master and its workers."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -8,83 +8,22 @@ is stored exactly once and processed exactly once.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
 
 from apps.webhooks.models import Event
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import free_port
 from tests.webhooks.automations import runs
-from tests.webhooks.support import card_message, eventually, make_handler
+from tests.webhooks.support import PASSWORD, Gunicorn, card_message, eventually, make_handler
 from tests.writes.conftest import QueueRig
 
 MESSAGES = 200
 SENDERS = 4
-
-
-@dataclass
-class Gunicorn:
-    port: int
-    env: dict[str, str]
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    str(REPO_ROOT / ".venv/bin/gunicorn"),
-                    "crmconsole.wsgi",
-                    "-b",
-                    f"127.0.0.1:{self.port}",
-                    "-w",
-                    "2",
-                    "--graceful-timeout",
-                    "2",
-                ],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.post(f"{self.url}/hooks/none/", timeout=2).status_code == 401:
-                    return
-            except requests.RequestException:
-                pass
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        """kill -9 of the master and its workers."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -105,7 +44,7 @@ def test_every_event_answered_200_is_stored_and_processed_once_though_the_receiv
     gunicorn.start()
     queue_rig.start_worker()
     url = f"{gunicorn.url}/hooks/{handler.slug}/"
-    auth = (handler.username, handler.password)
+    auth = (handler.username, PASSWORD)
     answers: dict[int, list[int | str]] = defaultdict(list)
     errors: list[BaseException] = []
 

@@ -20,11 +20,17 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from apps.webhooks.models import Event, Handler
-from apps.webhooks.services import api_url, sandbox_register
+from apps.webhooks.services import sandbox_register
 from apps.writes.models import Write
 from tests.viewsupport import dom, form_data, logged_in, messages_of
 from tests.webhooks.automations import break_sync, runs
-from tests.webhooks.support import RECORDER, ExternalServer, eventually, make_handler
+from tests.webhooks.support import (
+    PASSWORD,
+    RECORDER,
+    ExternalServer,
+    eventually,
+    make_handler,
+)
 from tests.writes.conftest import QueueRig
 
 RETRY_OFFSETS = (10, 60, 300, 900, 1800, 3600)  # MiniCRM's, in seconds from the first try
@@ -77,12 +83,13 @@ def test_a_handler_saved_in_the_dashboard_gets_the_changes_made_in_the_console(
 
     handler = Handler.objects.get()
     assert "The sandbox now sends this handler its webhooks." in messages_of(saved)
+    shown_once = dom(saved).by_id("helpdesk-request").text.split("ApiUrl: ")[1]
     [subscription] = subscriptions(hooks_rig)
     assert {k: v for k, v in subscription.items() if k != "Id"} == {
         "Type": "Project",
         "CategoryId": 10,
         "Fields": ["StatusId"],
-        "ApiUrl": api_url(handler),
+        "ApiUrl": shown_once,
     }
 
     # Saved again with another filter: the subscription is replaced, not doubled.
@@ -91,7 +98,9 @@ def test_a_handler_saved_in_the_dashboard_gets_the_changes_made_in_the_console(
         dom(admin.get(change)).find("form", class_="schema-form"), fields_text="StatusId, UserId"
     )
     assert admin.post(change, edited).status_code == 302
-    assert [s["Fields"] for s in subscriptions(hooks_rig)] == [["StatusId", "UserId"]]
+    assert [(s["Fields"], s["ApiUrl"]) for s in subscriptions(hooks_rig)] == [
+        (["StatusId", "UserId"], shown_once)
+    ]
 
     change_status_in_console(staff_user, 2623)  # Sikeres
 
@@ -116,7 +125,7 @@ def test_a_failing_receiver_is_retried_by_minicrm_s_schedule_until_it_answers_20
 ) -> None:
     hooks_rig.start_worker()
     handler = make_handler()
-    assert sandbox_register(handler=handler)
+    assert sandbox_register(handler=handler, password=PASSWORD)
     settings.WEBHOOK_MAX_BODY = 10  # every message is "too large": 413
 
     hooks_rig.sandbox.put("/Api/R3/Project/2056", json={"StatusId": "Sikeres"}).raise_for_status()
@@ -144,12 +153,13 @@ def test_a_failing_receiver_is_retried_by_minicrm_s_schedule_until_it_answers_20
 def test_a_forward_answered_500_is_retried_by_the_worker_and_both_tries_are_logged(
     hooks_rig: QueueRig, external: ExternalServer
 ) -> None:
+    hooks_rig.env["WEBHOOK_FORWARD_ALLOW_PRIVATE"] = "1"  # the external system is on 127.0.0.1
     hooks_rig.start_worker()
     external.statuses = [500]
     handler = make_handler(
         actions=[("forward", {"url": external.url}), ("python", {"path": RECORDER})]
     )
-    assert sandbox_register(handler=handler)
+    assert sandbox_register(handler=handler, password=PASSWORD)
 
     hooks_rig.sandbox.put("/Api/R3/Project/2056", json={"StatusId": "Sikeres"}).raise_for_status()
 
@@ -172,7 +182,7 @@ def test_a_failing_action_is_retried_by_the_worker_after_its_backoff(hooks_rig: 
     hooks_rig.start_worker()
     break_sync(True)
     handler = make_handler(actions=[("python", {"path": "tests.webhooks.automations.sync_to_erp"})])
-    assert sandbox_register(handler=handler)
+    assert sandbox_register(handler=handler, password=PASSWORD)
 
     hooks_rig.sandbox.put("/Api/R3/Project/2056", json={"StatusId": "Sikeres"}).raise_for_status()
     failed_once = eventually(
@@ -209,7 +219,9 @@ def test_a_loop_of_automations_stops_after_one_change_by_a_person(
         fields=[],
         actions=[("python", {"path": "tests.webhooks.automations.stamp_reference"})],
     )
-    assert sandbox_register(handler=on_status) and sandbox_register(handler=stamper)
+    assert sandbox_register(handler=on_status, password=PASSWORD) and sandbox_register(
+        handler=stamper, password=PASSWORD
+    )
 
     change_status_in_console(staff_user, 2623)
 

@@ -15,23 +15,21 @@ import redis
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from apps.webhooks.models import Action, Event, Handler
 from apps.webhooks.services import event_process, event_receive
 from apps.writes.models import Write
-from tests.conftest import free_port
 from tests.viewsupport import dom, errors_of, form_data, logged_in
 from tests.webhooks.automations import runs
 from tests.webhooks.support import card_message, make_handler
+from tests.writes.support import Crm
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client: Client, admin_account: User, settings: Settings) -> Client:
-    # No sandbox answers here: saving a handler does not subscribe it anywhere.
-    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"
+def admin_client(client: Client, admin_account: User, crm: Crm) -> Client:
+    """An admin, with a private sandbox to check handlers against (and subscribe them to)."""
     return logged_in(client, admin_account)
 
 

@@ -15,11 +15,18 @@ from typing import Any
 import pytest
 import redis
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from apps.cards.selectors import card_get
 from apps.core.readcache import _key
 from apps.webhooks.models import Event, Handler
-from apps.webhooks.services import MAX_ATTEMPTS, event_process, event_receive, event_replay
+from apps.webhooks.services import (
+    MAX_ATTEMPTS,
+    event_forward,
+    event_process,
+    event_receive,
+    event_replay,
+)
 from apps.webhooks.tasks import forward_event
 from apps.writes.models import Write
 from apps.writes.services import write_send
@@ -365,7 +372,10 @@ def test_a_processed_event_replayed_runs_its_actions_again(console_redis: redis.
     assert reload(event).status == Event.Status.PROCESSED
 
 
-def test_an_unknown_python_function_fails_with_the_reason(console_redis: redis.Redis) -> None:
+def test_an_unknown_python_function_fails_with_the_reason(
+    console_redis: redis.Redis, settings: Settings
+) -> None:
+    settings.WEBHOOK_PYTHON_FUNCTIONS = ["tests.webhooks.nowhere.do_it"]
     handler = make_handler(actions=[("python", {"path": "tests.webhooks.nowhere.do_it"})])
     event = receive(handler, card_message())
 
@@ -401,3 +411,126 @@ def test_a_second_task_for_an_event_being_processed_leaves_it_alone(
     assert seen == [Event.Status.RECEIVED]
     assert runs() == {event.pk: 1}
     assert reload(event).attempts == 1
+
+
+# -- what retrying cannot fix -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"Data": "str"}, "Data is not a JSON object."),
+        ({"Data": {"CategoryId": "²"}}, "Data.CategoryId is not a MiniCRM id: '²'."),
+        ({"Id": "²"}, "Id is not a MiniCRM id: '²'."),
+        ({"Id": str(2**64 + 1)}, f"Id is not a MiniCRM id: '{2**64 + 1}'."),
+        ({"Changed": "StatusId"}, "Changed is not a list of field names."),
+        ({"Type": ["Project"]}, "Type is not text."),
+    ],
+)
+def test_a_stored_message_of_a_shape_that_cannot_be_processed_fails_at_once_with_the_reason(
+    console_redis: redis.Redis, change: dict[str, Any], reason: str
+) -> None:
+    """Such messages are malformed at the receiver now; one stored before (or replayed) must
+    not stay "received" and be retried for ever."""
+    message = card_message() | change
+    event = Event.objects.create(
+        handler=make_handler(), body=json.dumps(message), message=message, object_type="Project"
+    )
+
+    assert event_process(event.pk) == Event.Status.FAILED
+
+    event = reload(event)
+    assert (event.attempts, event.last_error) == (1, f"Cannot be processed: {reason}")
+    assert event.next_attempt_at is None
+    assert runs() == {}
+
+
+def test_an_event_whose_processing_never_finished_is_given_up_after_the_last_attempt(
+    console_redis: redis.Redis,
+) -> None:
+    """A worker lost in every attempt (killed, out of memory) leaves the event claimed: the
+    sweep starts it again, but not for ever."""
+    event = receive(make_handler(), card_message())
+    Event.objects.filter(pk=event.pk).update(attempts=MAX_ATTEMPTS)
+    make_due(event)
+
+    assert event_process(event.pk) == Event.Status.FAILED
+
+    event = reload(event)
+    assert (
+        event.last_error == f"Given up: the processing did not finish in {MAX_ATTEMPTS} attempts."
+    )
+    assert runs() == {}
+
+
+def test_a_python_function_no_longer_allowed_fails_at_once_and_does_not_run(
+    console_redis: redis.Redis, settings: Settings
+) -> None:
+    event = receive(make_handler(actions=[("python", {"path": RECORDER})]), card_message())
+    settings.WEBHOOK_PYTHON_FUNCTIONS = []  # the setting changed since the handler was saved
+
+    assert event_process(event.pk) == Event.Status.FAILED
+
+    assert reload(event).last_error == (
+        f"Cannot be processed: {RECORDER} is not in WEBHOOK_PYTHON_FUNCTIONS: only the "
+        "functions listed there run."
+    )
+    assert runs() == {}
+
+
+def test_a_python_path_never_allowed_is_not_imported(
+    console_redis: redis.Redis, settings: Settings
+) -> None:
+    handler = make_handler(actions=[("python", {"path": "os.system"})])
+    event = receive(handler, card_message())
+
+    assert event_process(event.pk) == Event.Status.FAILED
+    assert "os.system is not in WEBHOOK_PYTHON_FUNCTIONS" in reload(event).last_error
+
+
+# -- forwards go to public addresses ----------------------------------------------------------
+
+
+def test_a_forward_to_a_loopback_address_is_refused_at_send_time(
+    console_redis: redis.Redis, external: ExternalServer, settings: Settings
+) -> None:
+    settings.WEBHOOK_FORWARD_ALLOW_PRIVATE = False
+    event = receive(make_handler(actions=[("forward", {"url": external.url})]), card_message())
+    event_process(event.pk)
+
+    forward_event.apply(args=(event.pk, external.url))
+
+    assert external.received == []
+    [entry] = [r["forward"] for r in reload(event).results if "forward" in r]
+    assert entry["status"] is None
+    assert "127.0.0.1 is a loopback address" in entry["error"]
+
+
+def test_a_name_that_resolves_to_a_loopback_address_when_connecting_is_refused(
+    console_redis: redis.Redis,
+    external: ExternalServer,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: the check before sending sees a public address, the connection gets
+    127.0.0.1. No DNS server of ours can do that, so the resolver answers it here."""
+    import socket
+
+    settings.WEBHOOK_FORWARD_ALLOW_PRIVATE = False
+    real = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.example":
+            return real(next(answers, "127.0.0.1"), port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = external.url.replace("127.0.0.1", "rebind.example")
+    event = receive(make_handler(actions=[("forward", {"url": url})]), card_message())
+
+    assert event_forward(event_id=event.pk, url=url) == 0
+
+    assert external.received == []
+    [entry] = [r["forward"] for r in reload(event).results if "forward" in r]
+    assert "127.0.0.1 is a loopback address" in entry["error"]

@@ -16,9 +16,10 @@ from apps.webhooks.models import Event, Handler
 from apps.webhooks.services import event_process, event_receive
 from apps.writes.models import Write
 from tests.conftest import Sandbox
-from tests.viewsupport import dom, logged_in, messages_of
+from tests.viewsupport import dom, form_data, logged_in, messages_of
 from tests.webhooks.automations import break_sync
 from tests.webhooks.support import RECORDER, basic, card_message, contact_message, make_handler
+from tests.writes.support import Crm
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,9 @@ PAGES = [
     ("get", "/webhooks/{handler}/change/"),
     ("post", "/webhooks/{handler}/change/"),
     ("post", "/webhooks/{handler}/test/"),
+    ("post", "/webhooks/{handler}/rotate/"),
+    ("get", "/webhooks/{handler}/delete/"),
+    ("post", "/webhooks/{handler}/delete/"),
     ("get", "/webhooks/events/"),
     ("get", "/webhooks/events/{event}/"),
     ("post", "/webhooks/events/{event}/replay/"),
@@ -126,8 +130,9 @@ def test_the_handler_page_shows_exactly_what_to_send_minicrm_s_helpdesk(
 
     assert page.by_id("helpdesk-request").text == (
         'Type: Project CategoryId: 10 Fields: ["StatusId", "Megjegyzés"] '
-        f"ApiUrl: https://{handler.username}:{handler.password}@console.example.hu/hooks/status/"
+        f"ApiUrl: https://{handler.username}:<password>@console.example.hu/hooks/status/"
     )
+    assert page.has(id="password-not-shown") and page.has("button", id="rotate")
 
 
 def test_a_contact_handler_s_request_has_no_module(admin_client: Client) -> None:
@@ -139,27 +144,117 @@ def test_a_contact_handler_s_request_has_no_module(admin_client: Client) -> None
     assert "CategoryId" not in text
 
 
-def test_the_credentials_on_the_handler_page_open_the_receiver(admin_client: Client) -> None:
-    handler = make_handler()
-    text = dom(admin_client.get(f"/webhooks/{handler.pk}/")).by_id("helpdesk-request").text
-    credentials = text.split("://")[1].split("@")[0]
+def add_handler(client: Client, **changes: str) -> Any:
+    """An admin fills the add form in and saves it (following the redirect)."""
+    form = form_data(
+        dom(client.get("/webhooks/add/")).find("form", class_="schema-form"),
+        **{
+            "name": "Státusz",
+            "slug": "statusz",
+            "type": "Project",
+            "category_id": "10",
+            "fields_text": "StatusId",
+            **changes,
+        },
+    )
+    return client.post("/webhooks/add/", form, follow=True)
 
-    answer = Client().post(
-        f"/hooks/{handler.slug}/",
-        data=json.dumps(card_message()),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=basic(*credentials.split(":")),
+
+def shown_api_url(answer: Any) -> str:
+    return str(dom(answer).by_id("helpdesk-request").text.split("ApiUrl: ")[1])
+
+
+def delivered(api_url: str, slug: str = "statusz") -> int:
+    """The status the receiver answers a message sent with the ApiUrl's credentials."""
+    credentials = api_url.split("://")[1].split("@")[0]
+    return (
+        Client()
+        .post(
+            f"/hooks/{slug}/",
+            data=json.dumps(card_message()),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic(*credentials.split(":", 1)),
+        )
+        .status_code
     )
 
-    assert answer.status_code == 200
+
+def test_a_new_handler_s_apiurl_is_shown_once_and_only_a_hash_is_kept(
+    admin_client: Client, crm: Crm
+) -> None:
+    created = add_handler(admin_client)
+
+    handler = Handler.objects.get()
+    url = shown_api_url(created)
+    password = url.split("://")[1].split("@")[0].split(":")[1]
+    assert len(password) >= 32 and password != "<password>"
+    assert dom(created).has(id="password-shown-once")
+    assert delivered(url) == 200
+    # Kept only as a hash: nowhere in the handler's row.
+    row = Handler.objects.filter(pk=handler.pk).values().get()
+    assert password not in json.dumps(row, default=str)
+    assert row["password_hash"].startswith("pbkdf2_sha256$")
+    # Shown once: the next visit shows no password.
+    again = dom(admin_client.get(f"/webhooks/{handler.pk}/"))
+    assert password not in again.text
+    assert shown_api_url(admin_client.get(f"/webhooks/{handler.pk}/")).count("<password>") == 1
 
 
-def test_each_handler_gets_credentials_of_its_own(admin_client: Client) -> None:
-    one, two = make_handler(), make_handler(name="Two", slug="two")
+def test_each_handler_gets_credentials_of_its_own(admin_client: Client, crm: Crm) -> None:
+    one = shown_api_url(add_handler(admin_client))
+    two = shown_api_url(add_handler(admin_client, name="Two", slug="two"))
 
-    assert one.username != two.username
-    assert one.password != two.password
-    assert len(one.password) >= 32
+    assert one.split("@")[0] != two.split("@")[0]  # user name and password
+    assert delivered(one, "two") == 401
+
+
+def test_rotating_the_password_refuses_the_old_one_at_once_and_shows_the_new_once(
+    admin_client: Client, crm: Crm
+) -> None:
+    old = shown_api_url(add_handler(admin_client))
+    handler = Handler.objects.get()
+
+    rotated = admin_client.post(f"/webhooks/{handler.pk}/rotate/", follow=True)
+
+    new = shown_api_url(rotated)
+    assert rotated.redirect_chain == [(f"/webhooks/{handler.pk}/", 302)]
+    assert messages_of(rotated) == [
+        "The handler has a new password: the old one is refused from now on. Send MiniCRM's "
+        "helpdesk the new ApiUrl."
+    ]
+    assert new != old and "<password>" not in new
+    assert delivered(old) == 401
+    assert delivered(new) == 200
+    assert "<password>" in shown_api_url(admin_client.get(f"/webhooks/{handler.pk}/"))
+    # The sandbox (the backend here) sends its webhooks with the new ApiUrl.
+    hooks = crm.get("/_sandbox/webhooks")
+    assert [hook["ApiUrl"] for hook in hooks] == [new]
+
+
+def test_a_handler_is_deleted_with_its_events_after_a_confirmation(
+    admin_client: Client, crm: Crm
+) -> None:
+    url = shown_api_url(add_handler(admin_client))
+    handler = Handler.objects.get()
+    stored(handler, card_message())
+    stored(handler, card_message(2001))
+    other = make_handler(name="Other", slug="other")
+    kept = stored(other, card_message())
+
+    asked = dom(admin_client.get(f"/webhooks/{handler.pk}/delete/"))
+    assert (
+        "Its actions and its 2 events are deleted too." in asked.by_id("delete-consequences").text
+    )
+    assert Handler.objects.filter(pk=handler.pk).exists()  # asking deletes nothing
+
+    answer = admin_client.post(f"/webhooks/{handler.pk}/delete/", follow=True)
+
+    assert answer.redirect_chain == [("/webhooks/", 302)]
+    assert messages_of(answer) == ["The handler Státusz was deleted with its 2 events."]
+    assert list(Handler.objects.all()) == [other]
+    assert list(Event.objects.all()) == [kept]
+    assert delivered(url) == 401
+    assert crm.get("/_sandbox/webhooks") == []  # its sandbox subscription ended too
 
 
 def test_the_test_event_button_stores_an_event_that_writes_nothing_to_minicrm(
@@ -252,6 +347,56 @@ def test_the_replay_button_processes_the_event_again(
 
 def test_replaying_a_missing_event_is_404(admin_client: Client) -> None:
     assert admin_client.post("/webhooks/events/999/replay/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?handler=²",
+        "?handler=\u0661",  # an Arabic-Indic one
+        f"?handler={2**64 + 1}",
+        "?handler=-1",
+        f"?object_id={2**64 + 1}",
+        "?object_id=²",
+        "?status=<script>",
+        "?type=%00",
+    ],
+)
+def test_bad_event_log_filters_are_ignored(admin_client: Client, query: str) -> None:
+    event = stored(make_handler(), card_message())
+
+    answer = admin_client.get(f"/webhooks/events/{query}")
+
+    assert answer.status_code == 200
+    table = dom(answer).find("table", class_="events")
+    assert [row.find("th").text for row in table.find("tbody").find_all("tr")] == [str(event.pk)]
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/webhooks/999/"),
+        ("get", "/webhooks/999/change/"),
+        ("post", "/webhooks/999/change/"),
+        ("post", "/webhooks/999/test/"),
+        ("post", "/webhooks/999/rotate/"),
+        ("get", "/webhooks/999/delete/"),
+        ("post", "/webhooks/999/delete/"),
+        ("get", "/webhooks/events/999/"),
+        ("post", "/webhooks/events/999/replay/"),
+        ("get", f"/webhooks/{2**64 + 1}/"),
+        ("get", f"/webhooks/events/{2**64 + 1}/"),
+    ],
+)
+def test_missing_handlers_and_events_get_the_console_s_404_page_even_with_debug_on(
+    admin_client: Client, settings: Settings, method: str, url: str
+) -> None:
+    settings.DEBUG = True  # `make run`: Django's own debug page would show instead
+
+    answer = getattr(admin_client, method)(url)
+
+    assert answer.status_code == 404
+    assert "There is nothing at this address." in dom(answer).text
 
 
 # -- the card page ----------------------------------------------------------------------------
