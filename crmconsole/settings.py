@@ -7,6 +7,7 @@ MiniCRM sandbox). README.md lists the variables.
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "apps.core",
     "apps.sandbox",
     "apps.writes",
@@ -107,6 +109,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.UserTimezoneMiddleware",
     "apps.core.middleware.MiniCRMErrorMiddleware",
+    # Last, so that it answers a locked-out login attempt with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crmconsole.urls"
@@ -164,6 +168,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The login throttle (django-axes) sees every login attempt first, on both login forms (the
+# console's and the admin's): after LOGIN_FAILURE_LIMIT failures for one username, or from one
+# client address, further attempts are refused for LOGIN_COOLOFF_MINUTES, the right password
+# included. Counts live in the database, so every web worker shares them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.core.login_throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "apps.core.login_throttle.client_ip"
+# How many reverse proxies in front of the console append to X-Forwarded-For; 0 means clients
+# connect directly and REMOTE_ADDR is their address.
+LOGIN_PROXY_COUNT = _env_int("LOGIN_PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:home"
