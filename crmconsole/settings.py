@@ -69,10 +69,34 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Secure cookies need HTTPS; a deployment behind plain HTTP (docker-compose on localhost)
-# turns them off explicitly.
+# HTTPS. With debug off the defaults are a production site's: secure cookies, plain HTTP
+# redirected to HTTPS, and HSTS for a year (for the console's own host and names below it,
+# marked preloadable). A deployment behind plain HTTP (docker-compose on localhost) turns
+# cookies and the redirect off explicitly; browsers ignore HSTS sent over plain HTTP.
 SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = _env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """`HTTP_X_FORWARDED_PROTO` (or `HTTP_X_FORWARDED_PROTO=https`): the request header a
+    TLS-terminating proxy sets, and its value on HTTPS requests. Set it only behind a proxy
+    that always sets (or strips) that header, or clients could claim HTTPS."""
+    name, _sep, value = raw.strip().partition("=")
+    if not name:
+        return None
+    if not name.startswith("HTTP_") or not name.replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must name a request header as Django sees it, "
+            "e.g. HTTP_X_FORWARDED_PROTO."
+        )
+    return (name.upper(), value.strip() or "https")
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", ""))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
