@@ -348,6 +348,10 @@ MINICRM_TODO_TYPES = {
 }
 # How long a form waits for its change to reach MiniCRM before saying it is queued.
 WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
+# The longest a web request may take. gunicorn (gunicorn.conf.py) lets a worker run this long
+# plus a margin before it kills it; a system check (apps/core/checks.py) warns when the
+# timeouts above let a request wait longer.
+WEB_REQUEST_TIMEOUT = _env_float("WEB_REQUEST_TIMEOUT", 60.0)
 
 # --- Logging -----------------------------------------------------------------------------
 
