@@ -221,7 +221,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=_env_float("LOGIN_COOLOFF_MINUTES", 15.0))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A successful login does not forgive earlier failures: it would forget every failure from
+# its address, so one's own account would reset the count on another's.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "apps.core.login_throttle.locked_out"
 AXES_CLIENT_IP_CALLABLE = "apps.core.login_throttle.client_ip"
 # How many reverse proxies in front of the console append to X-Forwarded-For; 0 means clients

@@ -71,12 +71,25 @@ def test_the_address_is_locked_for_every_username(client, users, settings):
 
 
 @pytest.mark.django_db
-def test_failures_below_the_limit_do_not_lock_and_success_forgives_them(client, users, settings):
+def test_failures_below_the_limit_do_not_lock(client, users, settings):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        _log_in(client, "/accounts/login/", "ana", "wrong-guess", ATTACKER)
+
+    assert _logged_in(_log_in(client, "/accounts/login/", "ana", PASSWORD, ATTACKER))
+
+
+@pytest.mark.django_db
+def test_logging_in_to_one_s_own_account_does_not_reset_the_count_on_another(
+    client, users, settings
+):
+    """Someone with an account of their own guesses another's password between logins."""
     for _round in range(3):
         for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
             _log_in(client, "/accounts/login/", "ana", "wrong-guess", ATTACKER)
-        assert _logged_in(_log_in(client, "/accounts/login/", "ana", PASSWORD, ATTACKER))
+        _log_in(client, "/accounts/login/", "bela", PASSWORD, ATTACKER)
         client.post("/accounts/logout/")
+
+    assert _log_in(Client(), "/accounts/login/", "ana", PASSWORD, ELSEWHERE).status_code == 429
 
 
 @pytest.mark.django_db
