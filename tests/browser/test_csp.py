@@ -76,3 +76,17 @@ def test_remove_takes_out_an_item_row_added_in_place(
     expect(rows.nth(0).locator("[name=item-Name]")).to_have_value("first")
     expect(rows.nth(1).locator("[name=item-Name]")).to_have_value("third")
     assert violations == []
+
+
+def test_go_back_on_an_error_page_returns_to_the_page_before(
+    logged_in: Page, violations: list[str]
+) -> None:
+    page = logged_in
+    page.goto("/queue/")
+    page.goto("/cards/999999/")
+    expect(page.locator("h1")).to_have_text("Not found")
+
+    page.get_by_role("button", name="Go back").click()
+
+    expect(page).to_have_url(re.compile(r"/queue/$"))
+    assert violations == []
