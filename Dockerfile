@@ -28,4 +28,5 @@ RUN useradd --system --uid 1000 --home-dir /app --shell /usr/sbin/nologin app \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "crmconsole.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# Workers, threads and the timeout (from WEB_REQUEST_TIMEOUT) are in gunicorn.conf.py.
+CMD ["gunicorn", "crmconsole.wsgi", "--config", "gunicorn.conf.py"]

@@ -7,9 +7,11 @@ MiniCRM sandbox). README.md lists the variables.
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -68,10 +70,34 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Secure cookies need HTTPS; a deployment behind plain HTTP (docker-compose on localhost)
-# turns them off explicitly.
+# HTTPS. With debug off the defaults are a production site's: secure cookies, plain HTTP
+# redirected to HTTPS, and HSTS for a year (for the console's own host and names below it,
+# marked preloadable). A deployment behind plain HTTP (docker-compose on localhost) turns
+# cookies and the redirect off explicitly; browsers ignore HSTS sent over plain HTTP.
 SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = _env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """`HTTP_X_FORWARDED_PROTO` (or `HTTP_X_FORWARDED_PROTO=https`): the request header a
+    TLS-terminating proxy sets, and its value on HTTPS requests. Set it only behind a proxy
+    that always sets (or strips) that header, or clients could claim HTTPS."""
+    name, _sep, value = raw.strip().partition("=")
+    if not name:
+        return None
+    if not name.startswith("HTTP_") or not name.replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must name a request header as Django sees it, "
+            "e.g. HTTP_X_FORWARDED_PROTO."
+        )
+    return (name.upper(), value.strip() or "https")
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", ""))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "apps.core",
     "apps.sandbox",
     "apps.writes",
@@ -104,10 +131,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.UserTimezoneMiddleware",
     "apps.core.middleware.MiniCRMErrorMiddleware",
+    # Last, so that it answers a locked-out login attempt with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The Content-Security-Policy of every response: scripts, styles and everything else only from
+# the console's own static files; no inline script or style, no eval (htmx is configured not
+# to need it, in base.html), no framing. static/js/console.js holds the page behaviours.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "crmconsole.urls"
 WSGI_APPLICATION = "crmconsole.wsgi.application"
@@ -164,6 +209,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The login throttle (django-axes) sees every login attempt first, on both login forms (the
+# console's and the admin's): after LOGIN_FAILURE_LIMIT failures for one username, or from one
+# client address, further attempts are refused for LOGIN_COOLOFF_MINUTES, the right password
+# included. Counts live in the database, so every web worker shares them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful login does not forgive earlier failures: it would forget every failure from
+# its address, so one's own account would reset the count on another's.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "apps.core.login_throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "apps.core.login_throttle.client_ip"
+# How many reverse proxies in front of the console append to X-Forwarded-For; 0 means clients
+# connect directly and REMOTE_ADDR is their address.
+LOGIN_PROXY_COUNT = _env_int("LOGIN_PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -291,6 +356,10 @@ MINICRM_TODO_TYPES = {
 }
 # How long a form waits for its change to reach MiniCRM before saying it is queued.
 WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
+# The longest a web request may take. gunicorn (gunicorn.conf.py) lets a worker run this long
+# plus a margin before it kills it; a system check (apps/core/checks.py) warns when the
+# timeouts above let a request wait longer.
+WEB_REQUEST_TIMEOUT = _env_float("WEB_REQUEST_TIMEOUT", 60.0)
 
 # --- Logging -----------------------------------------------------------------------------
 

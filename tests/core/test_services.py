@@ -1,7 +1,13 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 
 from apps.core.services import superuser_ensure
+
+
+def _login_request():
+    """The login throttle checks every authentication against its request."""
+    return RequestFactory().post("/accounts/login/")
 
 
 @pytest.mark.django_db
@@ -12,7 +18,7 @@ def test_superuser_ensure_creates_a_superuser_with_a_random_password(django_user
     user = django_user_model.objects.get(username="admin")
     assert user.is_superuser
     assert user.is_staff
-    assert authenticate(username="admin", password=password) == user
+    assert authenticate(_login_request(), username="admin", password=password) == user
 
 
 @pytest.mark.django_db
@@ -20,7 +26,7 @@ def test_superuser_ensure_leaves_an_existing_user_alone():
     first = superuser_ensure(username="admin")
 
     assert superuser_ensure(username="admin") is None
-    assert authenticate(username="admin", password=first) is not None
+    assert authenticate(_login_request(), username="admin", password=first) is not None
 
 
 @pytest.mark.django_db

@@ -110,3 +110,99 @@ def test_unreadable_flag_is_an_error_not_a_guess():
 
     assert result.returncode != 0
     assert "DJANGO_DEBUG" in result.stderr
+
+
+_PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9vL2mZ8rT4wB6nY1cF5hJ0dS3gA" * 2,
+    "DJANGO_ALLOWED_HOSTS": "crm.example.com,testserver",
+}
+
+
+def _clean_env(**env: str) -> dict[str, str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "MINICRM_", "REDIS_", "CELERY_"))
+    }
+    return {**clean, "DJANGO_SETTINGS_MODULE": "crmconsole.settings", **env}
+
+
+def test_check_deploy_finds_nothing_to_warn_about_in_production():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=_clean_env(**_PRODUCTION),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+_HTTPS_PROBE = """
+import json
+import django
+django.setup()
+from django.test import Client
+client = Client()
+plain = client.get("/accounts/login/")
+proxied = client.get("/accounts/login/", headers={"X-Forwarded-Proto": "https"})
+print(json.dumps({
+    "plain": [plain.status_code, plain.get("Location", "")],
+    "proxied": [proxied.status_code, proxied.get("Strict-Transport-Security", "")],
+    "cookies_secure": client.cookies["csrftoken"]["secure"] if "csrftoken" in client.cookies
+    else None,
+}))
+"""
+
+
+def _https(**env: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", _HTTPS_PROBE],
+        env=_clean_env(**env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_redirects_to_https_and_trusts_the_proxy_header_it_is_told_of():
+    answers = _https(**_PRODUCTION, DJANGO_SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO")
+
+    assert answers["plain"] == [301, "https://testserver/accounts/login/"]
+    status, hsts = answers["proxied"]
+    assert status == 200
+    assert hsts == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_without_the_proxy_setting_a_forwarded_header_is_not_believed():
+    answers = _https(**_PRODUCTION)
+
+    assert answers["proxied"][0] == 301
+
+
+def test_plain_http_deployment_turns_redirect_and_hsts_off():
+    """docker-compose on http://localhost sets these: the login page answers over HTTP."""
+    answers = _https(
+        **_PRODUCTION,
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_HSTS_SECONDS="0",
+    )
+
+    assert answers["plain"] == [200, ""]
+    assert answers["cookies_secure"] == ""
+
+
+def test_a_proxy_header_that_is_not_a_request_header_is_refused():
+    result = _run(**_PRODUCTION, DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_PROXY_SSL_HEADER" in result.stderr

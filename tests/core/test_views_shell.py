@@ -46,6 +46,10 @@ def test_header_shows_the_budget_used_this_minute(user_client: Client, doc: Sand
     assert page.by_id("budget-used").text == f"{used}/180"
     meter = gauge.find("span", role="meter")
     assert (meter.attrs["aria-valuenow"], meter.attrs["aria-valuemax"]) == (str(used), "180")
+    # The fill's width is a class in 5 % steps (the CSP allows no style attribute).
+    fill = meter.find("span")
+    assert f"w{round(round(100 * used / 180) / 5)}" in fill.classes
+    assert "style" not in fill.attrs
     assert gauge.attrs["title"] == f"{used} of 180 MiniCRM requests used in the last 60 s"
     assert gauge.attrs["href"] == "/queue/"
 
