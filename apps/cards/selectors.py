@@ -16,6 +16,7 @@ from apps.contacts.selectors import contact_or_none
 from apps.core.fieldviews import FieldView, choice_id, field_views, label_of, system_views
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import cached_json
+from apps.core.schema_forms import editable_names
 from apps.core.selectors import Module, module_get
 from apps.writes.models import Write
 from apps.writes.selectors import pending_values, writes_for_object
@@ -87,6 +88,11 @@ def searchable_fields(schema: Schema) -> list[FieldSpec]:
         for spec in schema.fields.values()
         if spec.kind in SEARCHABLE_KINDS and spec.name not in HEADER_FIELDS and not spec.read_only
     ]
+
+
+def card_form_names(schema: Schema) -> list[str]:
+    """The fields the change form offers, the only ones edited inline or in bulk."""
+    return [name for name in editable_names(schema) if name != "CategoryId"]
 
 
 def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardPage:
