@@ -15,7 +15,9 @@ BUYER_FIELDS = ("Name", "PostalCode", "City", "Address", "VatNumber")
 
 
 class OrderForm(forms.Form):
-    customer = forms.IntegerField(label=_("Customer (contact id)"), min_value=1)
+    customer = forms.IntegerField(
+        label=_("Customer (contact id)"), min_value=1, max_value=2**63 - 1
+    )
     currency = forms.ChoiceField(
         label=_("Currency"),
         choices=[(c, c) for c in CURRENCIES],

@@ -1043,7 +1043,9 @@ def test_back_and_save_again_adds_the_card_once(user_client: Client, doc: Sandbo
     assert Write.objects.count() == 1
 
 
-@pytest.mark.parametrize("key", ["", "nem-kulcs", "x" * 5000, "../../etc", "0" * 31])
+@pytest.mark.parametrize(
+    "key", ["", "nem-kulcs", pytest.param("x" * 5000, id="long"), "../../etc", "0" * 31]
+)
 def test_a_forged_one_time_key_makes_the_card_as_new(
     user_client: Client, doc: Sandbox, key: str
 ) -> None:

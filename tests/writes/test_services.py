@@ -474,3 +474,46 @@ def test_the_sweep_sends_a_lost_write_behind_many_held_back_ones(
         write_send(write_id)
 
     assert reload(lost).state == Write.State.DONE
+
+
+# -- one-time keys of create forms ----------------------------------------------------------
+
+
+def new_todo_write(key: str | None) -> Write:
+    return write_enqueue(
+        kind=Write.Kind.TODO_CREATE,
+        target_type="todo",
+        payload={"ProjectId": 2056, "Comment": "Egyszer"},
+        idempotency_key=key,
+    )
+
+
+def test_the_same_key_gives_the_first_write_again() -> None:
+    first = new_todo_write("7:" + "a" * 32)
+    second = new_todo_write("7:" + "a" * 32)
+
+    assert second.pk == first.pk
+    assert Write.objects.count() == 1
+    assert new_todo_write("7:" + "b" * 32).pk != first.pk
+    assert new_todo_write(None).pk != new_todo_write(None).pk
+
+
+def test_a_done_write_is_what_its_key_answers(crm: Crm) -> None:
+    first = new_todo_write("7:" + "c" * 32)
+    write_send(first.pk)
+
+    again = new_todo_write("7:" + "c" * 32)
+
+    assert (again.pk, again.state) == (first.pk, Write.State.DONE)
+    assert again.target_id is not None
+
+
+def test_a_discarded_write_frees_its_key_for_the_corrected_form() -> None:
+    first = new_todo_write("7:" + "d" * 32)
+    write_discard(write_id=first.pk)
+
+    corrected = new_todo_write("7:" + "d" * 32)
+
+    assert corrected.pk != first.pk
+    assert corrected.idempotency_key == "7:" + "d" * 32
+    assert reload(first).idempotency_key is None
