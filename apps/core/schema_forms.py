@@ -83,7 +83,7 @@ class NumberField(forms.DecimalField):
     """A decimal number: "NaN", "sNaN" and "Infinity" are no numbers (and compare with
     nothing, so they are refused before anything compares them)."""
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Any:
         number = super().to_python(value)
         if number is not None and not number.is_finite():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
@@ -205,14 +205,14 @@ class SchemaForm(forms.Form):
     raw_values: dict[str, Any]
     creating: bool = False
 
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        if self.creating:
-            return
-        changed = set(self.changed_data)
-        for name in list(self._errors or {}):
-            if name in self.fields and name not in changed:
-                del self._errors[name]
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.creating:
+            changed = set(self.changed_data)
+            for name in list(self.errors):
+                if name in self.fields and name not in changed:
+                    del self.errors[name]
+        return data
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the user changed, as the API takes them."""

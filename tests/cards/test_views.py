@@ -847,8 +847,12 @@ def digits(settings: Settings, digits_sandbox: Sandbox, redis_url: str) -> Itera
     yield from console_at(settings, digits_sandbox, redis_url)
 
 
+def box_label(box: Node) -> str:
+    return box.parent.text if box.parent else ""
+
+
 def ticked(form: Node, name: str) -> list[str]:
-    return [b.parent.text for b in form.find_all("input", name=name) if "checked" in b.attrs]
+    return [box_label(b) for b in form.find_all("input", name=name) if "checked" in b.attrs]
 
 
 def selected(form: Node, name: str) -> list[str]:
@@ -936,7 +940,7 @@ def test_a_digit_label_chosen_in_the_editor_lands_as_that_label(
 ) -> None:
     form = change_form(user_client, 180002)
     house_four = next(
-        b.attrs["value"] for b in form.find_all("input", name="Hazi") if b.parent.text == "4"
+        b.attrs["value"] for b in form.find_all("input", name="Hazi") if box_label(b) == "4"
     )
 
     user_client.post("/cards/180002/change/", form_data(form, Hazi=["1", house_four], Emelet="5"))

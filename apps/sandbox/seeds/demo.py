@@ -1,8 +1,10 @@
 """The `demo` seed: a deterministic, realistic Hungarian system for trying the dashboard.
 
-Seven modules (six card modules and an order module), each with its own statuses and custom
+Six modules (five card modules and an order module), each with its own statuses and custom
 fields of every type, 1,000 companies, 1,500 persons, 5,000 cards with status histories,
-open and closed to-dos, and orders in every status. The same seed always gives the same data.
+open and closed to-dos, and orders in every status; and a small seventh module (Ingatlanok,
+3 cards) whose dropdown labels are digits other than their ids. The same seed always gives
+the same data.
 """
 
 from __future__ import annotations
