@@ -71,11 +71,10 @@ def write_enqueue(
     then corrected and is sent again.
     """
     if idempotency_key:
-        earlier = Write.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None and earlier.state != Write.State.DISCARDED:
-            return earlier
-        if earlier is not None:
-            Write.objects.filter(pk=earlier.pk).update(idempotency_key=None)
+        # A refused (discarded) write frees its key: the corrected form is sent under it.
+        Write.objects.filter(idempotency_key=idempotency_key, state=Write.State.DISCARDED).update(
+            idempotency_key=None
+        )
     write = Write(
         kind=kind,
         target_type=target_type,
@@ -95,7 +94,8 @@ def write_enqueue(
     except IntegrityError:
         if not idempotency_key:
             raise
-        # The same form sent twice at once: the other request recorded it first.
+        # The same form was sent before, or at this very moment by another request (the unique
+        # key lets only one write in): answer the write it made.
         return Write.objects.get(idempotency_key=idempotency_key)
     _start_after_commit([write.pk])
     return write

@@ -566,3 +566,26 @@ def test_back_and_save_again_adds_the_contact_once(
     third = user_client.post(f"/contacts/add/?{query}", data)
     assert third["Location"] == f"/contacts/{created}/"
     assert Write.objects.count() == 1
+
+
+def test_an_odd_value_minicrm_holds_does_not_block_saving_another_field(
+    user_client: Client, doc: Sandbox
+) -> None:
+    # MiniCRM kept what an older tool wrote; the form checks only what the user changes.
+    answer = doc.put(
+        "/Api/R3/Contact/",
+        json={"Type": "Business", "Name": f"Régi {uuid.uuid4().hex[:6]}", "Email": "régi cím"},
+    )
+    contact_id = int(answer.json()["Id"])
+    form = contact_form(user_client, contact_id)
+
+    response = user_client.post(
+        f"/contacts/{contact_id}/change/", form_data(form, Description="Új megjegyzés")
+    )
+
+    assert response.status_code == 302
+    assert Write.objects.get().payload == {"Description": "Új megjegyzés"}
+    response = user_client.post(
+        f"/contacts/{contact_id}/change/", form_data(form, Email="még mindig rossz")
+    )
+    assert errors_of(field_row(dom(response), "Email")) == ["Enter a valid email address."]
