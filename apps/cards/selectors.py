@@ -48,14 +48,17 @@ class CardFilters:
     field: str | None = None
     value: str | None = None
 
-    def as_search(self) -> dict[str, Any]:
+    def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
         search: dict[str, Any] = {
             "status_id": self.status_id,
             "status_group": self.status_group,
             "user_id": self.owner_id,
         }
         if self.field and self.value not in (None, ""):
-            search[self.field] = self.value
+            spec = schema.fields.get(self.field) if schema is not None else None
+            key = spec.choice_key(self.value) if spec and spec.choices else None
+            # A dropdown is searched by the id of the label typed (a digit label is no id).
+            search[self.field] = key if key is not None else self.value
         return search
 
 
@@ -100,7 +103,7 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
     module = module_get(category_id=category_id)
     schema = card_schema(category_id=category_id)
     result = minicrm_client().projects.search(
-        category_id=category_id, page=page, **filters.as_search()
+        category_id=category_id, page=page, **filters.as_search(schema)
     )
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}

@@ -317,7 +317,8 @@ class FieldSpec:
         if value is None or value == "" or isinstance(value, bool):
             return []
         if isinstance(value, int):
-            return self._bits(value) or [str(value)]
+            bits: list[int | str] = list(self._bits(value))
+            return bits or [str(value)]
         if isinstance(value, list | tuple | set):
             items: list[Any] = list(value)
         else:

@@ -1059,3 +1059,15 @@ def test_a_forged_one_time_key_makes_the_card_as_new(
 
     assert response.status_code == 302
     assert Write.objects.get().idempotency_key is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "cards"), [("Emelet", "3", [FLAT]), ("Hazi", "2", [180002])]
+)
+def test_searching_a_module_by_a_digit_label_finds_the_cards_with_that_label(
+    user_client: Client, demo: Sandbox, field: str, value: str, cards: list[int]
+) -> None:
+    response = user_client.get(f"/modules/{DIGITS}/", {"field": field, "value": value})
+
+    assert response.status_code == 200
+    assert row_ids(response) == cards
