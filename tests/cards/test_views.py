@@ -1071,3 +1071,26 @@ def test_searching_a_module_by_a_digit_label_finds_the_cards_with_that_label(
 
     assert response.status_code == 200
     assert row_ids(response) == cards
+
+
+def test_bulk_set_a_dropdown_by_its_digit_label_sets_that_label(
+    user_client: Client, demo: Sandbox
+) -> None:
+    user_client.post(
+        f"/modules/{DIGITS}/bulk/",
+        {"selected": ["180002", "180003"], "action": "field", "field": "Emelet", "value": "3"},
+    )
+
+    job = BulkJob.objects.get()
+    assert {json.dumps(w.payload) for w in job.writes.all()} == {json.dumps({"Emelet": 6})}
+
+
+def test_inline_edit_of_a_digit_multi_select_ticks_its_labels(
+    user_client: Client, demo: Sandbox
+) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "field-Hazi"}
+    form = dom(user_client.get(f"/cards/{FLAT}/fields/Hazi/", headers=headers)).find("form")
+
+    assert sorted(ticked(form, "f-Hazi-Hazi")) == sorted(HOUSES)
+    user_client.post(f"/cards/{FLAT}/fields/Hazi/", form_data(form), headers=headers)
+    assert not Write.objects.exists()
