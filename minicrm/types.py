@@ -8,6 +8,7 @@ functions here are the only place that knows; every custom field is kept in `fie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
 PAGE_SIZE = 100
 
 PERSON_WORDS = {"person", "személy", "szemely"}
@@ -33,18 +35,35 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    if text.lstrip("-").isdigit():
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 20:
         return int(text)
     return None
 
 
 def to_decimal(value: Any) -> Decimal | None:
+    """A number as MiniCRM may write it ("12.5", "12,5", "1 890 000", 12.5); None if not one."""
     if value is None or value == "" or isinstance(value, bool):
         return None
+    text = str(value).strip().rstrip("%").replace(",", ".")
+    text = "".join(text.split())  # thousands separated by (no-break) spaces
+    if len(text) > 40 or not NUMBER.fullmatch(text):
+        return None
     try:
-        return Decimal(str(value).strip().rstrip("%").replace(",", "."))
+        number = Decimal(text)
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None
+
+
+def to_number(value: Any) -> int | Decimal | None:
+    """A number field's value: an int when whole, else a Decimal; None if not a number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = to_decimal(value)
+    if number is None:
+        return None
+    return int(number) if number == number.to_integral_value() else number
 
 
 def to_datetime(value: Any) -> datetime | None:

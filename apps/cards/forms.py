@@ -11,9 +11,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.cards.selectors import STATUS_GROUPS, CardFilters, searchable_fields
+from apps.cards.selectors import STATUS_GROUPS, CardFilters, card_form_names, searchable_fields
 from apps.core.fieldviews import field_label
-from minicrm.resources.schema import Schema
+from minicrm.resources.schema import Schema, ascii_digits
+
+MAX_ID = 2**63 - 1  # MiniCRM's ids are 64-bit
+MAX_SELECTED = 1000
 
 BULK_ACTIONS = (
     ("status", _("Change status")),
@@ -35,14 +38,48 @@ def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> Non
     cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
-def _module_choices(form: forms.Form, schema: Schema) -> None:
-    """The module's statuses, owners and searchable fields as the form's choices."""
+def _module_choices(form: forms.Form, schema: Schema, *, editing: bool = False) -> None:
+    """The module's statuses, owners and fields as the form's choices: the searchable fields
+    to filter by, or (`editing`) only those the change form offers, to set in bulk."""
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
     _choices(form, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
     _choices(form, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
-    fields = [(spec.name, field_label(spec)) for spec in searchable_fields(schema)]
+    specs = searchable_fields(schema)
+    if editing:
+        offered = set(card_form_names(schema))
+        specs = [spec for spec in specs if spec.name in offered]
+    fields = [(spec.name, field_label(spec)) for spec in specs]
     _choices(form, "field", [("", "—"), *fields])
+
+
+class CardIdsField(forms.Field):
+    """The ids of the selected cards: whole numbers MiniCRM could have, each once."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Select the cards to change first: nothing was changed."),
+        "invalid": _("“%(value)s” is not a card id: nothing was changed."),
+        "too_many": _("Select at most %(limit)d cards at a time: nothing was changed."),
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if value in (None, ""):
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        if len(values) > MAX_SELECTED:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": MAX_SELECTED}
+            )
+        ids: list[int] = []
+        for item in values:
+            text = str(item).strip()
+            if not ascii_digits(text) or len(text) > 19 or not 0 < int(text) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": text[:40]}
+                )
+            ids.append(int(text))
+        return list(dict.fromkeys(ids))
 
 
 class CardFilterForm(forms.Form):
@@ -84,23 +121,17 @@ class CardFilterForm(forms.Form):
 class BulkActionForm(forms.Form):
     """Change status, owner or one field of the selected cards."""
 
-    selected = forms.TypedMultipleChoiceField(
-        coerce=int,
-        error_messages={"required": _("Select the cards to change first: nothing was changed.")},
-    )
+    selected = CardIdsField()
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     field = forms.ChoiceField(required=False)
     value = forms.CharField(required=False, max_length=1000)
 
-    def __init__(self, data: Any, *, schema: Schema, card_ids: list[int] | None = None) -> None:
+    def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
         self.schema = schema
-        _module_choices(self, schema)
-        submitted = data.getlist("selected") if hasattr(data, "getlist") else []
-        ids = card_ids if card_ids is not None else submitted
-        _choices(self, "selected", [(str(i), str(i)) for i in ids if str(i).isdigit()])
+        _module_choices(self, schema, editing=True)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

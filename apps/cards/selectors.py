@@ -16,6 +16,7 @@ from apps.contacts.selectors import contact_or_none
 from apps.core.fieldviews import FieldView, choice_id, field_views, label_of, system_views
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import cached_json
+from apps.core.schema_forms import editable_names
 from apps.core.selectors import Module, module_get
 from apps.writes.models import Write
 from apps.writes.selectors import pending_values, writes_for_object
@@ -47,14 +48,17 @@ class CardFilters:
     field: str | None = None
     value: str | None = None
 
-    def as_search(self) -> dict[str, Any]:
+    def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
         search: dict[str, Any] = {
             "status_id": self.status_id,
             "status_group": self.status_group,
             "user_id": self.owner_id,
         }
         if self.field and self.value not in (None, ""):
-            search[self.field] = self.value
+            spec = schema.fields.get(self.field) if schema is not None else None
+            key = spec.choice_key(self.value) if spec and spec.choices else None
+            # A dropdown is searched by the id of the label typed (a digit label is no id).
+            search[self.field] = key if key is not None else self.value
         return search
 
 
@@ -89,12 +93,17 @@ def searchable_fields(schema: Schema) -> list[FieldSpec]:
     ]
 
 
+def card_form_names(schema: Schema) -> list[str]:
+    """The fields the change form offers, the only ones edited inline or in bulk."""
+    return [name for name in editable_names(schema) if name != "CategoryId"]
+
+
 def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardPage:
     """One page (100 cards) of a module, as MiniCRM pages it."""
     module = module_get(category_id=category_id)
     schema = card_schema(category_id=category_id)
     result = minicrm_client().projects.search(
-        category_id=category_id, page=page, **filters.as_search()
+        category_id=category_id, page=page, **filters.as_search(schema)
     )
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}

@@ -10,8 +10,16 @@ from apps.writes.models import BulkJob, Write
 from apps.writes.services import Requester, bulk_update, write_enqueue
 
 
-def card_create(*, category_id: int, values: dict[str, Any], user: Requester = None) -> Write:
-    """Queue a new card in a module; raises SchemaValidationError before anything is queued."""
+def card_create(
+    *,
+    category_id: int,
+    values: dict[str, Any],
+    user: Requester = None,
+    idempotency_key: str | None = None,
+) -> Write:
+    """Queue a new card in a module; raises SchemaValidationError before anything is queued.
+
+    The same `idempotency_key` (the add form's one-time key) gives the first write again."""
     schema = minicrm_client().schemas.project(category_id)
     cleaned = schema.validate(values, creating=True)
     return write_enqueue(
@@ -19,6 +27,7 @@ def card_create(*, category_id: int, values: dict[str, Any], user: Requester = N
         target_type="project",
         payload={"CategoryId": category_id, **cleaned},
         user=user,
+        idempotency_key=idempotency_key,
     )
 
 

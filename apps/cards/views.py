@@ -15,10 +15,17 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.cards.forms import BulkActionForm, CardFilterForm, StatusForm
-from apps.cards.selectors import card_detail, card_get, card_list, card_schema
+from apps.cards.selectors import (
+    card_detail,
+    card_form_names,
+    card_get,
+    card_list,
+    card_schema,
+)
 from apps.cards.services import card_create, card_update, cards_bulk_update
 from apps.core.fieldviews import display_value
 from apps.core.http import HtmxHttpRequest
+from apps.core.once import once_key
 from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
 from apps.core.selectors import module_get
 from apps.todos.services import card_visit_record
@@ -34,7 +41,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "bulk": BulkActionForm({}, schema=schema, card_ids=[]),
+        "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
         "nav_module_id": category_id,
     }
@@ -93,7 +100,12 @@ def card_add(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         outcome = save_through_queue(
             request,
             form,
-            lambda: card_create(category_id=category_id, values=values, user=request.user),
+            lambda: card_create(
+                category_id=category_id,
+                values=values,
+                user=request.user,
+                idempotency_key=once_key(request.POST, request.user),
+            ),
             _("The card was created."),
         )
         if outcome is not None:
@@ -105,7 +117,7 @@ def card_add(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
 
 def card_edit(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
     card = card_detail(card_id=card_id)
-    names = [n for n in editable_names(card.schema) if n != "CategoryId"]
+    names = card_form_names(card.schema)
     seen = seen_from(request.POST) if request.method == "POST" else None
     form = schema_form(
         card.schema, names, raw_values=seen or _seen(card), data=request.POST or None
@@ -126,8 +138,7 @@ def card_edit(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
 def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpResponse:
     """Inline edit of one field: the cell's form (GET), or save it and show the cell (POST)."""
     card = card_detail(card_id=card_id)
-    spec = card.schema.fields.get(name)
-    if spec is None or spec.read_only or name in ("Id", "CategoryId"):
+    if name not in card_form_names(card.schema):  # what the change form offers, no more
         return render(
             request,
             "core/_notice.html",

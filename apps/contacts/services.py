@@ -9,12 +9,24 @@ from apps.writes.models import Write
 from apps.writes.services import Requester, write_enqueue
 
 
-def contact_create(*, contact_type: str, values: dict[str, Any], user: Requester = None) -> Write:
-    """Queue a new company (`Business`, needs Name) or person (`Person`, needs FirstName)."""
+def contact_create(
+    *,
+    contact_type: str,
+    values: dict[str, Any],
+    user: Requester = None,
+    idempotency_key: str | None = None,
+) -> Write:
+    """Queue a new company (`Business`, needs Name) or person (`Person`, needs FirstName).
+
+    The same `idempotency_key` (the add form's one-time key) gives the first write again."""
     schema = minicrm_client().schemas.contact(contact_type)
     cleaned = schema.validate({**values, "Type": contact_type}, creating=True)
     return write_enqueue(
-        kind=Write.Kind.CONTACT_CREATE, target_type="contact", payload=cleaned, user=user
+        kind=Write.Kind.CONTACT_CREATE,
+        target_type="contact",
+        payload=cleaned,
+        user=user,
+        idempotency_key=idempotency_key,
     )
 
 

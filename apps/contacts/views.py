@@ -12,6 +12,7 @@ from apps.contacts.selectors import contact_detail, contact_or_none, contact_sea
 from apps.contacts.services import contact_create, contact_purge, contact_update
 from apps.core.http import HtmxHttpRequest
 from apps.core.minicrm import minicrm_client
+from apps.core.once import once_key
 from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
 from apps.writes.feedback import announce, outcome_of, save_through_queue
 
@@ -52,7 +53,12 @@ def contact_add(request: HtmxHttpRequest) -> HttpResponse:
         outcome = save_through_queue(
             request,
             form,
-            lambda: contact_create(contact_type=contact_type, values=values, user=request.user),
+            lambda: contact_create(
+                contact_type=contact_type,
+                values=values,
+                user=request.user,
+                idempotency_key=once_key(request.POST, request.user),
+            ),
             _("The contact was created."),
         )
         if outcome is not None:

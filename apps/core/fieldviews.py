@@ -106,7 +106,7 @@ def display_value(spec: FieldSpec, value: Any) -> Any:
 
 
 def label_of(spec: FieldSpec | None, value: Any) -> str:
-    """A dropdown's value (id or label) as its label."""
+    """A dropdown's value (a label, or an id from a write) as its label."""
     if spec is None:
         return "" if value is None else str(value)
     shown = spec.display(value)
@@ -114,16 +114,10 @@ def label_of(spec: FieldSpec | None, value: Any) -> str:
 
 
 def choice_id(spec: FieldSpec | None, value: Any) -> int | None:
-    """A dropdown's value (id or label) as its id."""
-    if spec is None or value in (None, ""):
+    """A dropdown's value as its id: text is a label first (detail views answer labels)."""
+    if spec is None:
         return None
-    text = str(value).strip()
-    if text.isdigit() and int(text) in spec.choices:
-        return int(text)
-    for key, label in spec.choices.items():
-        if label == text:
-            return key
-    return None
+    return spec.choice_key(value)
 
 
 def system_views(schema: Schema, data: dict[str, Any]) -> list[FieldView]:

@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, RegexValidator, URLValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.fieldviews import (
@@ -23,11 +27,43 @@ from apps.core.fieldviews import (
     minicrm_aware,
     minicrm_naive,
 )
-from minicrm.resources.schema import FieldSpec, Schema
-from minicrm.types import to_date, to_datetime
+from apps.core.once import ONCE_FIELD, once_field
+from minicrm.resources.schema import MAX_DIGITS, MAX_NUMBER, TEXT_PATTERNS, FieldSpec, Schema
+from minicrm.types import to_date, to_datetime, to_number
 
-INT_LIMIT = 2**63 - 1
+# Form widgets always carry ISO dates and plain numbers, in every language: <input type=date>
+# and <input type=number> take nothing else. Only what pages display is localized.
+DATE_INPUT = "%Y-%m-%d"
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def _not_in_future(value: date) -> None:
+    moment = value.date() if isinstance(value, datetime) else value
+    if moment > timezone.localdate():
+        raise ValidationError(_("This date cannot be in the future."), code="future")
+
+
+def _web_address(value: str) -> None:
+    """A web address, with or without its scheme (MiniCRM keeps what was typed)."""
+    text = value.strip()
+    candidate = text if "://" in text else f"https://{text}"
+    try:
+        URLValidator(schemes=["http", "https"])(candidate)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid web address."), code="invalid") from None
+
+
+TEXT_VALIDATORS: dict[str, Any] = {
+    "email": (forms.EmailInput, EmailValidator(message=_("Enter a valid email address."))),
+    "url": (forms.URLInput, _web_address),
+    "phone": (
+        forms.TextInput(attrs={"type": "tel"}),
+        RegexValidator(
+            TEXT_PATTERNS["phone"],
+            message=_("Enter a phone number: digits, spaces, +, -, / and brackets."),
+        ),
+    ),
+}
 
 
 class MinuteDateTimeField(forms.DateTimeField):
@@ -43,6 +79,17 @@ class MinuteDateTimeField(forms.DateTimeField):
         return super().has_changed(initial, data)
 
 
+class NumberField(forms.DecimalField):
+    """A decimal number: "NaN", "sNaN" and "Infinity" are no numbers (and compare with
+    nothing, so they are refused before anything compares them)."""
+
+    def to_python(self, value: Any) -> Any:
+        number = super().to_python(value)
+        if number is not None and not number.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
 def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
     """The Django form field for one MiniCRM field."""
     options: dict[str, Any] = {
@@ -50,12 +97,21 @@ def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
         "required": spec.required if required is None else required,
     }
     kind = spec.kind
-    if kind == "int":
-        return forms.IntegerField(min_value=-INT_LIMIT, max_value=INT_LIMIT, **options)
-    if kind == "float":
-        return forms.FloatField(**options)
+    if kind in ("int", "float"):
+        bounds = {"min_value": 0 if spec.non_negative else -MAX_NUMBER, "max_value": MAX_NUMBER}
+        if kind == "int":
+            return forms.IntegerField(localize=False, **bounds, **options)
+        # Decimal, not float: "NaN", "Infinity" and "1e7000000" are refused, digits bounded.
+        return NumberField(max_digits=MAX_DIGITS, localize=False, **bounds, **options)
+    if kind in ("date", "datetime") and spec.past_only:
+        options["validators"] = [_not_in_future]
     if kind == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format=DATE_INPUT),
+            input_formats=[DATE_INPUT, "%Y.%m.%d.", "%Y.%m.%d"],
+            localize=False,
+            **options,
+        )
     if kind == "datetime":
         return MinuteDateTimeField(
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
@@ -65,6 +121,7 @@ def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
                 "%Y-%m-%d %H:%M:%S",
                 "%Y-%m-%d %H:%M",
             ],
+            localize=False,
             **options,
         )
     if kind == "bool":
@@ -95,7 +152,10 @@ def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
             **options,
         )
     max_length = spec.max_length
-    widget = forms.Textarea(attrs={"rows": 3}) if (max_length or 0) > 1024 else None
+    widget: Any = forms.Textarea(attrs={"rows": 3}) if (max_length or 0) > 1024 else None
+    if spec.text_format in TEXT_VALIDATORS:
+        widget, validator = TEXT_VALIDATORS[spec.text_format]
+        options["validators"] = [validator]
     return forms.CharField(max_length=max_length, widget=widget, strip=False, **options)
 
 
@@ -106,8 +166,11 @@ def initial_value(spec: FieldSpec, raw: Any) -> Any:
     if spec.kind == "select":
         return choice_id(spec, raw)
     if spec.kind == "multiselect":
-        values = raw if isinstance(raw, list) else str(raw).split(",")
-        return [choice_id(spec, value) for value in values if choice_id(spec, value) is not None]
+        return [part for part in spec.choice_parts(raw) if isinstance(part, int)]
+    if spec.kind in ("int", "float"):
+        # A number as a number: the widget shows it as digits, never as "1 890 000" or "12,5".
+        number = to_number(raw)
+        return raw if number is None else number
     if spec.kind == "datetime":
         return minicrm_aware(to_datetime(raw))
     if spec.kind == "date":
@@ -125,14 +188,31 @@ def api_value(spec: FieldSpec, value: Any) -> Any:
         return minicrm_naive(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
 class SchemaForm(forms.Form):
-    """A form over some fields of a schema; knows which changed and what the user saw."""
+    """A form over some fields of a schema; knows which changed and what the user saw.
+
+    A change form checks only what the user changed: a value MiniCRM already holds is not sent
+    again, so an odd one there (an old address, a float's long digits) does not block saving
+    another field.
+    """
 
     schema: Schema
     raw_values: dict[str, Any]
+    creating: bool = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.creating:
+            changed = set(self.changed_data)
+            for name in list(self.errors):
+                if name in self.fields and name not in changed:
+                    del self.errors[name]
+        return data
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the user changed, as the API takes them."""
@@ -144,7 +224,11 @@ class SchemaForm(forms.Form):
 
     def seen(self) -> dict[str, Any]:
         """MiniCRM's values of the changed fields, as the user saw them."""
-        return {name: self.raw_values.get(name) for name in self.changed_data}
+        return {
+            name: self.raw_values.get(name)
+            for name in self.changed_data
+            if name in self.schema.fields
+        }
 
     def add_api_errors(self, errors: dict[str, str]) -> None:
         """Show MiniCRM's (or the schema's) messages next to the fields they name."""
@@ -171,10 +255,13 @@ def schema_form(
             continue
         fields[name] = form_field(spec)
         initial[name] = initial_value(spec, raw_values.get(name))
+    if creating:
+        fields[ONCE_FIELD] = once_field()  # Back and Save again makes no second record
     form_class = type("SchemaForm", (SchemaForm,), fields)
     form = form_class(data=data, initial=initial, prefix=prefix)
     form.schema = schema
     form.raw_values = raw_values
+    form.creating = creating
     return form
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.once import once_field
 from apps.orders.services import CURRENCIES, VAT_RATES
 
 ITEM_FIELDS = ("Name", "SKU", "PriceNet", "Quantity", "Unit", "VAT")
@@ -14,7 +15,9 @@ BUYER_FIELDS = ("Name", "PostalCode", "City", "Address", "VatNumber")
 
 
 class OrderForm(forms.Form):
-    customer = forms.IntegerField(label=_("Customer (contact id)"), min_value=1)
+    customer = forms.IntegerField(
+        label=_("Customer (contact id)"), min_value=1, max_value=2**63 - 1
+    )
     currency = forms.ChoiceField(
         label=_("Currency"),
         choices=[(c, c) for c in CURRENCIES],
@@ -26,6 +29,7 @@ class OrderForm(forms.Form):
     buyer_City = forms.CharField(label=_("City"), required=False, max_length=100)
     buyer_Address = forms.CharField(label=_("Address"), required=False, max_length=300)
     buyer_VatNumber = forms.CharField(label=_("VAT number"), required=False, max_length=50)
+    once = once_field()  # Back and Save again makes no second order
 
     def buyer(self) -> dict[str, str]:
         return {

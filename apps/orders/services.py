@@ -6,7 +6,7 @@ through MiniCRM's actions (Finalize, Edit, Complete, Paid, Storno).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +15,7 @@ from apps.orders.models import OrderRecord
 from apps.writes.models import Write
 from apps.writes.services import Requester, write_enqueue
 from minicrm.resources.schema import SchemaValidationError
-from minicrm.types import Order
+from minicrm.types import Order, to_decimal
 
 VAT_RATES = ("27", "18", "5", "0")
 CURRENCIES = ("HUF", "EUR", "USD")
@@ -28,6 +28,24 @@ ACTIONS = {
 }
 
 
+# Bounds of an item's numbers, checked before anything is stored: 15 significant digits,
+# 2 decimal places. A price is never negative (a discount is a lower price, not a negative
+# row) and a quantity is more than zero.
+MAX_PRICE = Decimal("9999999999999.99")
+MAX_QUANTITY = Decimal("999999999.99")
+CENT = Decimal("0.01")
+
+
+def item_number(value: Any, *, limit: Decimal) -> Decimal:
+    """An item's price or quantity as a number ("1000", "1000,5", "1 000"), or ValueError."""
+    number = to_decimal(value) if str(value).strip() else None
+    if number is None:
+        raise ValueError("Enter a number.")
+    if abs(number) > limit:
+        raise ValueError(f"Enter a number of at most {limit:,.2f}.".replace(",", " "))
+    return number.quantize(CENT)
+
+
 def clean_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Order items as MiniCRM takes them; SchemaValidationError names `Items.<n>.<field>`."""
     errors: dict[str, str] = {}
@@ -38,11 +56,11 @@ def clean_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not name:
             errors[prefix + "Name"] = "Name the item."
         numbers = {}
-        for key in ("PriceNet", "Quantity"):
+        for key, limit in (("PriceNet", MAX_PRICE), ("Quantity", MAX_QUANTITY)):
             try:
-                numbers[key] = Decimal(str(item.get(key, "")).replace(",", ".").strip())
-            except InvalidOperation:
-                errors[prefix + key] = "Enter a number."
+                numbers[key] = item_number(item.get(key, ""), limit=limit)
+            except ValueError as error:
+                errors[prefix + key] = str(error)
         if numbers.get("Quantity") is not None and numbers["Quantity"] <= 0:
             errors[prefix + "Quantity"] = "The quantity must be more than zero."
         if numbers.get("PriceNet") is not None and numbers["PriceNet"] < 0:
@@ -74,7 +92,9 @@ def order_create(
     subject: str = "",
     customer: dict[str, str] | None = None,
     user: Requester = None,
+    idempotency_key: str | None = None,
 ) -> Write:
+    """Queue a new order; the same `idempotency_key` (the form's key) gives the first write."""
     if currency not in CURRENCIES:
         raise SchemaValidationError({"CurrencyCode": f"Choose one of {', '.join(CURRENCIES)}."})
     payload: dict[str, Any] = {
@@ -86,7 +106,11 @@ def order_create(
     if customer:
         payload["Customer"] = customer
     return write_enqueue(
-        kind=Write.Kind.ORDER_CREATE, target_type="order", payload=payload, user=user
+        kind=Write.Kind.ORDER_CREATE,
+        target_type="order",
+        payload=payload,
+        user=user,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apps.contacts.selectors import contact_or_none
 from apps.core.http import HtmxHttpRequest
+from apps.core.once import once_key
 from apps.core.readcache import forget
 from apps.core.schema_forms import editable_names, schema_form
 from apps.orders.forms import OrderForm, SubjectForm, blank_row, item_rows, row_errors
@@ -98,6 +99,7 @@ def order_add(request: HtmxHttpRequest) -> HttpResponse:
                     subject=form.cleaned_data["subject"],
                     customer=form.buyer() or None,
                     user=request.user,
+                    idempotency_key=once_key(request.POST, request.user),
                 )
             except SchemaValidationError as error:
                 errors = row_errors(error.errors)

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.fieldviews import minicrm_aware, minicrm_naive
+from apps.core.once import ONCE_FIELD, once_field
 from apps.core.schema_forms import DATETIME_INPUT
 from minicrm.types import ToDo
 
@@ -24,6 +25,7 @@ class ToDoForm(forms.Form):
         input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
     Type = forms.TypedChoiceField(label=_("Type"), coerce=int, required=False, empty_value=None)
+    once = once_field()  # Back and Save again makes no second to-do
 
     def __init__(
         self,
@@ -46,6 +48,8 @@ class ToDoForm(forms.Form):
             ("", "—"),
             *((str(k), v) for k, v in owners.items()),
         ]
+        if todo is not None:
+            del self.fields["once"]  # only a new to-do can be made twice
         if todo is not None or not types:
             del self.fields["Type"]  # MiniCRM's type is set when the to-do is made
         else:
@@ -58,6 +62,8 @@ class ToDoForm(forms.Form):
         """The form's values as the API takes them (only the changed ones when editing)."""
         values = {}
         for name in self.changed_data if changed_only else self.fields:
+            if name == ONCE_FIELD:
+                continue
             value = self.cleaned_data.get(name)
             if name == "Deadline" and value is not None:
                 value = minicrm_naive(value).strftime("%Y-%m-%d %H:%M:%S")

@@ -25,8 +25,16 @@ FIXED = ("ProjectId", "Members", "Notes")
 TODO_SCHEMA = Schema("ToDo", None, EDITABLE)
 
 
-def todo_create(*, project_id: int, values: dict[str, Any], user: Requester = None) -> Write:
-    """Queue a new to-do on a card: comment (required), owner, deadline, type."""
+def todo_create(
+    *,
+    project_id: int,
+    values: dict[str, Any],
+    user: Requester = None,
+    idempotency_key: str | None = None,
+) -> Write:
+    """Queue a new to-do on a card: comment (required), owner, deadline, type.
+
+    The same `idempotency_key` (the add form's one-time key) gives the first write again."""
     cleaned = TODO_SCHEMA.validate(values)
     if not str(cleaned.get("Comment", "")).strip():
         raise SchemaValidationError({"Comment": "This field is required."})
@@ -35,6 +43,7 @@ def todo_create(*, project_id: int, values: dict[str, Any], user: Requester = No
         target_type="todo",
         payload={"ProjectId": int(project_id), **cleaned},
         user=user,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from apps.cards.selectors import card_get, card_schema
 from apps.core.http import HtmxHttpRequest
+from apps.core.once import once_key
 from apps.core.selectors import minicrm_user_id
 from apps.todos.forms import ToDoForm
 from apps.todos.selectors import STATUSES, my_todos, todo_get, todo_types, todos_for_card
@@ -48,7 +49,12 @@ def todo_add(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
         form.initial["UserId"] = minicrm_user_id(user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            write = todo_create(project_id=card_id, values=form.values(), user=request.user)
+            write = todo_create(
+                project_id=card_id,
+                values=form.values(),
+                user=request.user,
+                idempotency_key=once_key(request.POST, request.user),
+            )
         except SchemaValidationError as error:
             for name, message in error.errors.items():
                 form.add_error(name if name in form.fields else None, message)

@@ -65,6 +65,11 @@ class Write(models.Model):
     PENDING_STATES = (State.QUEUED, State.SENDING)
 
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The one-time key of the create form that made this write ("<user id>:<key>"): the same
+    # form sent twice (Back and Save, a double click) finds this write instead of a second one.
+    idempotency_key = models.CharField(
+        max_length=80, unique=True, null=True, blank=True, editable=False
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     target_type = models.CharField(max_length=16)  # project, contact, todo, order
     target_id = models.BigIntegerField(null=True, blank=True)  # set for creates once done

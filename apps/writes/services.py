@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import LockError
@@ -62,8 +62,19 @@ def write_enqueue(
     seen: dict[str, Any] | None = None,
     user: Requester = None,
     job: BulkJob | None = None,
+    idempotency_key: str | None = None,
 ) -> Write:
-    """Record one change for MiniCRM; it is sent after the surrounding transaction commits."""
+    """Record one change for MiniCRM; it is sent after the surrounding transaction commits.
+
+    With an `idempotency_key` (a create form's one-time key), a write already made under it
+    is returned instead of recording another, unless it was discarded (refused): the form was
+    then corrected and is sent again.
+    """
+    if idempotency_key:
+        # A refused (discarded) write frees its key: the corrected form is sent under it.
+        Write.objects.filter(idempotency_key=idempotency_key, state=Write.State.DISCARDED).update(
+            idempotency_key=None
+        )
     write = Write(
         kind=kind,
         target_type=target_type,
@@ -72,11 +83,20 @@ def write_enqueue(
         seen=seen or None,
         requested_by=user if isinstance(user, User) else None,
         job=job,
+        idempotency_key=idempotency_key or None,
     )
     if kind == Write.Kind.PROJECT_CREATE and not payload.get("ReferenceId"):
         # The reference lets a retry find the card if an earlier attempt created it.
         write.payload = {**payload, "ReferenceId": f"{REFERENCE_PREFIX}{write.reference}"}
-    write.save()
+    try:
+        with transaction.atomic():
+            write.save()
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same form was sent before, or at this very moment by another request (the unique
+        # key lets only one write in): answer the write it made.
+        return Write.objects.get(idempotency_key=idempotency_key)
     _start_after_commit([write.pk])
     return write
 

@@ -14,7 +14,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
+
+from minicrm.types import NUMBER
 
 if TYPE_CHECKING:
     from minicrm.client import MiniCRMClient
@@ -38,6 +41,28 @@ REQUIRED = {"Person": {"FirstName"}, "Business": {"Name"}, "Project": {"Name"}}
 CREATE_ONLY = {"Project": {"CategoryId"}, "Person": {"Type"}, "Business": {"Type"}}
 TRUE_WORDS = {"1", "true", "yes", "on", "igen"}
 FALSE_WORDS = {"0", "false", "no", "off", "nem", ""}
+# Numbers are bounded before anything is stored: 15 significant digits (what a float keeps).
+MAX_DIGITS = 15
+MAX_NUMBER = 10**MAX_DIGITS - 1
+NON_NEGATIVE = {"YearlyRevenue"}
+# Dates of birth and founding dates (by the field's name: MiniCRM's types do not say).
+PAST_ONLY = re.compile(r"szulet|birth|alapit|founded|founding", re.IGNORECASE)
+# MiniCRM's own text fields whose content has a form.
+TEXT_FORMATS = {"Email": "email", "Url": "url", "Phone": "phone"}
+TEXT_PATTERNS = {
+    "email": re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}"),
+    "url": re.compile(r"(?:https?://)?[^\s/:@]+\.[^\s/:@]{2,}(?::[0-9]{1,5})?(?:/\S*)?", re.I),
+    "phone": re.compile(
+        r"(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()/.\-]{3,40}"
+        r"(?:\s*(?:ext\.?|x|mellék)\s*[0-9]{1,6})?",
+        re.I,
+    ),
+}
+TEXT_MESSAGES = {
+    "email": "Enter a valid email address.",
+    "url": "Enter a valid web address.",
+    "phone": "Enter a phone number: digits, spaces, +, -, / and brackets.",
+}
 
 
 class SchemaCache(Protocol):
@@ -136,7 +161,7 @@ class FieldSpec:
             "create_only": name in CREATE_ONLY.get(entity, set()),
         }
         if isinstance(value, dict):
-            choices = {int(k): str(v) for k, v in value.items() if str(k).isdigit()}
+            choices = {int(k): str(v) for k, v in value.items() if ascii_digits(str(k))}
             multi = len(choices) > 1 and all(is_power_of_two(k) for k in choices)
             kind = "multiselect" if multi else "select"
             return cls(kind=kind, choices=choices, raw_type="Dropdown", **common)
@@ -148,6 +173,21 @@ class FieldSpec:
             return cls(kind="file", raw_type=text, **common)
         return cls(kind=KINDS.get(text, "text"), raw_type=text, **common)
 
+    @property
+    def text_format(self) -> str | None:
+        """What a text field holds, where MiniCRM's own field says so: email, url or phone."""
+        return TEXT_FORMATS.get(self.name) if self.kind == "text" else None
+
+    @property
+    def non_negative(self) -> bool:
+        """A number that cannot be below zero (a company's yearly revenue)."""
+        return self.name in NON_NEGATIVE
+
+    @property
+    def past_only(self) -> bool:
+        """A date that cannot be in the future (a date of birth, a founding date)."""
+        return self.kind in ("date", "datetime") and bool(PAST_ONLY.search(self.name))
+
     def clean(self, value: Any) -> Any:
         """The value to send for this field, or ValueError with a message for the form."""
         if value is None or value == "" or value == []:
@@ -158,17 +198,30 @@ class FieldSpec:
         return cleaner(value)
 
     def _clean_int(self, value: Any) -> int:
-        if isinstance(value, bool) or not re.fullmatch(r"\s*-?\d+\s*", str(value)):
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or re.fullmatch(r"\s*-?[0-9]{1,20}\s*", str(value))
+        ):
             raise ValueError("Enter a whole number.")
-        return int(value)
+        number = int(value)
+        if abs(number) > MAX_NUMBER:
+            raise ValueError(f"Enter a number of at most {MAX_DIGITS} digits.")
+        if number < 0 and self.non_negative:
+            raise ValueError("Enter a number that is not negative.")
+        return number
 
     def _clean_float(self, value: Any) -> float:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ValueError("Enter a number.")
-        try:
-            return float(str(value).replace(",", "."))
-        except ValueError:
-            raise ValueError("Enter a number.") from None
+        text = str(value).strip().replace(",", ".")
+        if len(text) > 40 or not NUMBER.fullmatch(text):
+            raise ValueError("Enter a number.")
+        number = Decimal(text)
+        digits = number.normalize().as_tuple().digits
+        if not number.is_finite() or abs(number) > MAX_NUMBER or len(digits) > MAX_DIGITS:
+            raise ValueError(f"Enter a number of at most {MAX_DIGITS} digits.")
+        if number < 0 and self.non_negative:
+            raise ValueError("Enter a number that is not negative.")
+        return float(number)
 
     def _clean_text(self, value: Any) -> str:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -176,30 +229,44 @@ class FieldSpec:
         text = str(value)
         if self.max_length is not None and len(text) > self.max_length:
             raise ValueError(f"At most {self.max_length} characters (it has {len(text)}).")
+        pattern = TEXT_PATTERNS.get(self.text_format or "")
+        if pattern is not None and text.strip() and not pattern.fullmatch(text.strip()):
+            raise ValueError(TEXT_MESSAGES[self.text_format or ""])
         return text
+
+    def _not_future(self, moment: date) -> None:
+        if self.past_only and moment > date.today():
+            raise ValueError("This date cannot be in the future.")
 
     def _clean_date(self, value: Any) -> str:
         if isinstance(value, datetime):
-            return value.date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        try:
-            return date.fromisoformat(str(value).strip()).isoformat()
-        except ValueError:
-            raise ValueError("Enter a date as YYYY-MM-DD.") from None
+            value = value.date()
+        if not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise ValueError("Enter a date as YYYY-MM-DD.") from None
+        self._not_future(value)
+        return value.isoformat()
 
     def _clean_datetime(self, value: Any) -> str:
+        moment: datetime | None = None
         if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M:%S")
-        if isinstance(value, date):
-            return f"{value.isoformat()} 00:00:00"
-        text = str(value).strip().replace("T", " ")
-        for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(text, pattern).strftime("%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                continue
-        raise ValueError("Enter a date and time as YYYY-MM-DD HH:MM.")
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime(value.year, value.month, value.day)
+        else:
+            text = str(value).strip().replace("T", " ")
+            for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+                try:
+                    moment = datetime.strptime(text, pattern)
+                    break
+                except ValueError:
+                    continue
+        if moment is None:
+            raise ValueError("Enter a date and time as YYYY-MM-DD HH:MM.")
+        self._not_future(moment.date())
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
 
     def _clean_bool(self, value: Any) -> int:
         word = str(value).strip().casefold()
@@ -214,41 +281,103 @@ class FieldSpec:
             raise ValueError("Enter the public http(s) URL of the file.")
         return value.strip()
 
-    def _choice(self, value: Any) -> int:
+    # -- dropdowns: detail views answer labels; ids come only where the API gives ids --------
+
+    def choice_key(self, value: Any) -> int | None:
+        """The id of one choice, None if it is none of them.
+
+        A number is an id (what forms, writes and webhooks carry). Text is a label first, as
+        detail views answer (labels may be digits that are other options' ids); text is taken
+        as an id only when no label matches it.
+        """
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value if value in self.choices else None
         text = str(value).strip()
-        if text.isdigit() and int(text) in self.choices:
-            return int(text)
+        if not text:
+            return None
         for key, label in self.choices.items():
-            if label.casefold() == text.casefold():
+            if label.strip() == text:
                 return key
-        raise ValueError(f"'{value}' is not one of the choices.")
+        folded = text.casefold()
+        for key, label in self.choices.items():
+            if label.strip().casefold() == folded:
+                return key
+        if ascii_digits(text) and int(text) in self.choices:
+            return int(text)
+        return None
+
+    def choice_parts(self, value: Any) -> list[int | str]:
+        """A multi-select's value as its ids (and, for what matches none, the text itself).
+
+        A number is a bitmask (webhooks); a list holds one choice an item; text is one label,
+        or labels joined by commas as detail views answer (`"3, 4, 5"`), or a bitmask.
+        """
+        if value is None or value == "" or isinstance(value, bool):
+            return []
+        if isinstance(value, int):
+            bits: list[int | str] = list(self._bits(value))
+            return bits or [str(value)]
+        if isinstance(value, list | tuple | set):
+            items: list[Any] = list(value)
+        else:
+            text = str(value).strip()
+            whole = self.choice_key(text)
+            if whole is not None:
+                return [whole]
+            if ascii_digits(text) and self._bits(int(text)):
+                return list(self._bits(int(text)))
+            items = [part for part in text.split(",") if part.strip()]
+        parts: list[int | str] = []
+        for item in items:
+            key = self.choice_key(item)
+            parts.append(key if key is not None else str(item).strip())
+        return parts
+
+    def _bits(self, mask: int) -> list[int]:
+        """The ids a bitmask names, or [] when it names anything else too."""
+        ids = [key for key in self.choices if key & mask]
+        return ids if mask > 0 and sum(ids) == mask else []
 
     def _clean_select(self, value: Any) -> int:
-        return self._choice(value)
+        key = self.choice_key(value)
+        if key is None:
+            raise ValueError(f"'{value}' is not one of the choices.")
+        return key
 
     def _clean_multiselect(self, value: Any) -> list[int]:
-        items = value if isinstance(value, list | tuple | set) else [value]
-        return sorted({self._choice(item) for item in items})
+        parts = self.choice_parts(value)
+        unknown = [part for part in parts if isinstance(part, str)]
+        if unknown:
+            raise ValueError(f"'{unknown[0]}' is not one of the choices.")
+        return sorted({part for part in parts if isinstance(part, int)})
 
     def display(self, value: Any) -> Any:
-        """A stored or received value as people read it: labels for ids, lists for bitmasks."""
+        """A value as people read it: a label for a dropdown, a list of labels for a multi-select.
+
+        Labels stay labels; ids (numbers, and text that is no label) become labels.
+        """
         if self.kind == "select":
-            number = str(value).strip()
-            if number.isdigit() and int(number) in self.choices:
-                return self.choices[int(number)]
+            key = self.choice_key(value)
+            if key is not None:
+                return self.choices[key]
             return "" if value is None else value
         if self.kind == "multiselect":
-            if isinstance(value, int | str) and str(value).strip().isdigit():
-                mask = int(str(value).strip())
-                return [label for key, label in self.choices.items() if key & mask]
-            if isinstance(value, list):
-                return [self.display_choice(item) for item in value]
-            return [] if value in (None, "") else [value]
+            return [
+                self.choices[part] if isinstance(part, int) else part
+                for part in self.choice_parts(value)
+            ]
         return "" if value is None else value
 
     def display_choice(self, value: Any) -> str:
-        text = str(value).strip()
-        return self.choices.get(int(text), text) if text.isdigit() else text
+        key = self.choice_key(value)
+        return self.choices[key] if key is not None else str(value).strip()
+
+
+def ascii_digits(text: str) -> bool:
+    """Digits 0-9 only (str.isdigit also takes '²' and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
 
 
 class SchemaValidationError(ValueError):

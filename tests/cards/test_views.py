@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -14,10 +16,11 @@ from apps.cards.services import card_update
 from apps.core.minicrm import minicrm_budget
 from apps.writes.models import BulkJob, Write
 from minicrm import Priority
-from tests.conftest import Sandbox
+from tests.conftest import Sandbox, SandboxStarter
 from tests.viewsupport import (
     BackgroundSender,
     Node,
+    console_at,
     dom,
     errors_of,
     field_row,
@@ -818,3 +821,276 @@ def test_status_change_with_the_budget_spent_is_queued(user_client: Client, doc:
 
     assert response.status_code == 302
     assert Write.objects.get().state == Write.State.QUEUED
+
+
+# -- hardening: values round-trip unchanged, in every language ---------------------------------
+
+DIGITS = 26  # the demo's module whose dropdown labels are digits other than their ids
+FLAT = 180001  # Hazi: labels 3, 4, 5, 7, 8, 9 (ids 2, 8, 4, 16, 32, 64); Emelet: "3" (id 6)
+HOUSES = ["3", "5", "4", "7", "8", "9"]
+
+
+@pytest.fixture
+def hungarian(user_client: Client) -> Client:
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    return user_client
+
+
+@pytest.fixture(scope="module")
+def digits_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    """A demo sandbox of this module's own: its writes are sent and read back."""
+    return module_sandbox_factory("demo")
+
+
+@pytest.fixture
+def digits(settings: Settings, digits_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    yield from console_at(settings, digits_sandbox, redis_url)
+
+
+def box_label(box: Node) -> str:
+    return box.parent.text if box.parent else ""
+
+
+def ticked(form: Node, name: str) -> list[str]:
+    return [box_label(b) for b in form.find_all("input", name=name) if "checked" in b.attrs]
+
+
+def selected(form: Node, name: str) -> list[str]:
+    return [label for _, label, chosen in form.find("select", name=name).options() if chosen]
+
+
+@pytest.mark.parametrize("card_id", [FLAT, 100003])
+def test_change_form_in_hungarian_carries_iso_dates_and_plain_numbers(
+    hungarian: Client, demo: Sandbox, card_id: int
+) -> None:
+    detail = demo.get(f"/Api/R3/Project/{card_id}").json()
+    form = change_form(hungarian, card_id)
+
+    for node in form.find_all("input", type="date"):
+        assert node.attrs["value"] == detail[node.attrs["name"]], node.attrs["name"]
+    for node in form.find_all("input", type="datetime-local"):
+        wanted = detail[node.attrs["name"]][:16].replace(" ", "T")
+        assert node.attrs["value"] == wanted, node.attrs["name"]
+    for node in form.find_all("input", type="number"):
+        assert node.attrs["value"] == str(detail[node.attrs["name"]]), node.attrs["name"]
+    assert form.find_all("input", type="date")
+
+    hungarian.post(f"/cards/{card_id}/change/", form_data(form, Name="Új név"))
+
+    assert Write.objects.get().payload == {"Name": "Új név"}
+
+
+def test_change_form_in_hungarian_shows_the_digits_module_as_minicrm_has_it(
+    hungarian: Client, demo: Sandbox
+) -> None:
+    form = change_form(hungarian, FLAT)
+
+    assert form.find("input", name="Atadas").attrs["value"] == "2026-10-15"
+    assert form.find("input", name="Bejaras").attrs["value"] == "2026-10-01T14:30"
+    assert form.find("input", name="Ar").attrs["value"] == "1890000"
+    assert form.find("input", name="Terulet").attrs["value"] == "12.5"
+
+
+def test_inline_date_edit_in_hungarian_keeps_the_date(hungarian: Client, demo: Sandbox) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "field-Atadas"}
+    form = dom(hungarian.get(f"/cards/{FLAT}/fields/Atadas/", headers=headers)).find("form")
+
+    assert form.find("input", type="date").attrs["value"] == "2026-10-15"
+    response = hungarian.post(f"/cards/{FLAT}/fields/Atadas/", form_data(form), headers=headers)
+
+    assert response.status_code == 200
+    assert not Write.objects.exists()
+
+
+def test_digit_labels_are_shown_as_labels_on_the_card_page(
+    user_client: Client, demo: Sandbox
+) -> None:
+    page = dom(user_client.get(f"/cards/{FLAT}/"))
+
+    houses = cell(page, "Hazi").find("ul", class_="tags")
+    assert [li.text for li in houses.find_all("li")] == HOUSES
+    assert cell(page, "Emelet").text == "3"
+    other = dom(user_client.get("/cards/180002/"))
+    assert [li.text for li in cell(other, "Hazi").find_all("li")] == ["2"]
+    assert cell(other, "Emelet").text == "5"
+
+
+def test_digit_labels_are_ticked_in_the_editor_and_a_save_keeps_them(
+    user_client: Client, digits: Sandbox
+) -> None:
+    before = digits.get(f"/Api/R3/Project/{FLAT}").json()
+    form = change_form(user_client, FLAT)
+    assert sorted(ticked(form, "Hazi")) == sorted(HOUSES)
+    assert selected(form, "Emelet") == ["3"]
+
+    user_client.post(f"/cards/{FLAT}/change/", form_data(form, Ar="1990000"))
+    write = Write.objects.get()
+    assert write.payload == {"Ar": 1990000}
+    assert send(write).state == Write.State.DONE
+
+    after = digits.get(f"/Api/R3/Project/{FLAT}").json()
+    assert after["Ar"] == 1990000
+    assert {k: v for k, v in after.items() if k not in ("Ar", "UpdatedAt")} == {
+        k: v for k, v in before.items() if k not in ("Ar", "UpdatedAt")
+    }
+
+
+def test_a_digit_label_chosen_in_the_editor_lands_as_that_label(
+    user_client: Client, digits: Sandbox
+) -> None:
+    form = change_form(user_client, 180002)
+    house_four = next(
+        b.attrs["value"] for b in form.find_all("input", name="Hazi") if box_label(b) == "4"
+    )
+
+    user_client.post("/cards/180002/change/", form_data(form, Hazi=["1", house_four], Emelet="5"))
+    assert send(Write.objects.get()).state == Write.State.DONE
+
+    landed = digits.get("/Api/R3/Project/180002").json()
+    assert sorted(landed["Hazi"]) == ["2", "4"]
+    assert landed["Emelet"] == "6"
+    page = dom(user_client.get("/cards/180002/"))
+    assert sorted(li.text for li in cell(page, "Hazi").find_all("li")) == ["2", "4"]
+    assert cell(page, "Emelet").text == "6"
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e7000000", "1" * 16])
+@pytest.mark.parametrize("name", ["Ar", "Terulet"])
+def test_numbers_that_are_no_numbers_or_too_big_are_refused_next_to_the_field(
+    user_client: Client, demo: Sandbox, name: str, value: str
+) -> None:
+    response = user_client.post(
+        f"/cards/{FLAT}/change/", form_data(change_form(user_client, FLAT), **{name: value})
+    )
+
+    assert response.status_code == 200
+    assert errors_of(field_row(dom(response), name))
+    assert not Write.objects.exists()
+
+
+def test_a_number_of_15_digits_is_accepted(user_client: Client, demo: Sandbox) -> None:
+    user_client.post(
+        f"/cards/{FLAT}/change/",
+        form_data(change_form(user_client, FLAT), Ar="999999999999999", Terulet="1234567.25"),
+    )
+
+    assert Write.objects.get().payload == {"Ar": 999999999999999, "Terulet": 1234567.25}
+
+
+@pytest.mark.parametrize("name", ["Deleted", "ReferenceId", "CategoryId"])
+def test_inline_edit_offers_only_what_the_change_form_offers(
+    user_client: Client, doc: Sandbox, name: str
+) -> None:
+    for method in ("get", "post"):
+        response = getattr(user_client, method)(
+            f"/cards/2056/fields/{name}/", {f"f-{name}-{name}": "1"}
+        )
+        assert response.status_code == 400
+        assert "This field cannot be edited here." in response.content.decode()
+    assert not Write.objects.exists()
+    assert doc.get("/Api/R3/Project/2056").json()["Deleted"] == 0
+
+
+@pytest.mark.parametrize("name", ["Deleted", "ReferenceId"])
+def test_bulk_set_a_field_offers_only_what_the_change_form_offers(
+    user_client: Client, demo: Sandbox, name: str
+) -> None:
+    offered = dom(user_client.get(f"/modules/{SALES}/")).by_id("id_bulk_field").options()
+    assert name not in [value for value, _label, _chosen in offered]
+
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": ["100001"], "action": "field", "field": name, "value": "1"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response)
+    assert not BulkJob.objects.exists()
+    assert not Write.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "selected", [["²"], ["100001", "²"], [str(2**64 + 1)], ["abc"], ["-1"], ["0"], ["1e3"]]
+)
+def test_bulk_selection_of_no_card_ids_is_refused_with_a_clear_message(
+    user_client: Client, demo: Sandbox, selected: list[str]
+) -> None:
+    response = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": selected, "action": "status", "status": "5002"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    shown = " ".join(messages_of(response))
+    assert "is not a card id: nothing was changed." in shown
+    assert "invalid literal" not in shown
+    assert not BulkJob.objects.exists()
+    assert not Write.objects.exists()
+
+
+def test_back_and_save_again_adds_the_card_once(user_client: Client, doc: Sandbox) -> None:
+    form = dom(user_client.get("/modules/10/add/")).find("form", class_="schema-form")
+    data = form_data(form, Name=f"Egyszer {uuid.uuid4().hex[:6]}")
+    assert len(data["once"]) == 32
+
+    first = user_client.post("/modules/10/add/", data)
+    second = user_client.post("/modules/10/add/", data)
+
+    write = Write.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    send(write)
+    third = user_client.post("/modules/10/add/", data)
+    assert third["Location"] == f"/cards/{Write.objects.get().target_id}/"
+    assert Write.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "key", ["", "nem-kulcs", pytest.param("x" * 5000, id="long"), "../../etc", "0" * 31]
+)
+def test_a_forged_one_time_key_makes_the_card_as_new(
+    user_client: Client, doc: Sandbox, key: str
+) -> None:
+    form = dom(user_client.get("/modules/10/add/")).find("form", class_="schema-form")
+
+    response = user_client.post("/modules/10/add/", form_data(form, Name="Kulcs", once=key))
+
+    assert response.status_code == 302
+    assert Write.objects.get().idempotency_key is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "cards"), [("Emelet", "3", [FLAT]), ("Hazi", "2", [180002])]
+)
+def test_searching_a_module_by_a_digit_label_finds_the_cards_with_that_label(
+    user_client: Client, demo: Sandbox, field: str, value: str, cards: list[int]
+) -> None:
+    response = user_client.get(f"/modules/{DIGITS}/", {"field": field, "value": value})
+
+    assert response.status_code == 200
+    assert row_ids(response) == cards
+
+
+def test_bulk_set_a_dropdown_by_its_digit_label_sets_that_label(
+    user_client: Client, demo: Sandbox
+) -> None:
+    user_client.post(
+        f"/modules/{DIGITS}/bulk/",
+        {"selected": ["180002", "180003"], "action": "field", "field": "Emelet", "value": "3"},
+    )
+
+    job = BulkJob.objects.get()
+    assert {json.dumps(w.payload) for w in job.writes.all()} == {json.dumps({"Emelet": 6})}
+
+
+def test_inline_edit_of_a_digit_multi_select_ticks_its_labels(
+    user_client: Client, demo: Sandbox
+) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "field-Hazi"}
+    form = dom(user_client.get(f"/cards/{FLAT}/fields/Hazi/", headers=headers)).find("form")
+
+    assert sorted(ticked(form, "f-Hazi-Hazi")) == sorted(HOUSES)
+    user_client.post(f"/cards/{FLAT}/fields/Hazi/", form_data(form), headers=headers)
+    assert not Write.objects.exists()

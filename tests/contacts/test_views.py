@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from apps.writes.models import Write
 from tests.conftest import Sandbox
 from tests.viewsupport import (
     BackgroundSender,
+    Node,
     dom,
     errors_of,
     field_row,
@@ -439,3 +441,151 @@ def test_minicrm_refusing_to_delete_a_main_contact_is_explained(
     # The refused write is given up (the page said why), and the person is still there.
     assert Write.objects.get().state == Write.State.DISCARDED
     assert doc.get("/Api/R3/Contact/7506").status_code == 200
+
+
+# -- hardening: values round-trip unchanged, and what the type says is checked ---------------
+
+PERSON = 11001  # a demo person with a birthday
+PHONE_MESSAGE = "Enter a phone number: digits, spaces, +, -, / and brackets."
+
+
+@pytest.fixture
+def hungarian(user_client: Client) -> Client:
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    return user_client
+
+
+def contact_form(client: Client, contact_id: int) -> Node:
+    return dom(client.get(f"/contacts/{contact_id}/change/")).find("form", class_="schema-form")
+
+
+@pytest.mark.parametrize("contact_id", [PERSON, 10001])
+def test_edit_form_in_hungarian_keeps_dates_numbers_and_labels_on_save(
+    hungarian: Client, demo: Sandbox, contact_id: int
+) -> None:
+    detail = demo.get(f"/Api/R3/Contact/{contact_id}").json()
+    form = contact_form(hungarian, contact_id)
+
+    for node in form.find_all("input", type="date"):
+        assert node.attrs["value"] == detail[node.attrs["name"]]
+    for node in form.find_all("input", type="number"):
+        assert node.attrs["value"] == str(detail[node.attrs["name"]])
+    for select in form.find_all("select"):
+        value = detail[select.attrs["name"]]
+        if isinstance(value, str):  # a dropdown's label (a yes/no is 0 or 1)
+            chosen = [label for _, label, on in select.options() if on]
+            assert chosen == [value or "—"], select.attrs["name"]
+
+    response = hungarian.post(
+        f"/contacts/{contact_id}/change/", form_data(form, Description="Megjegyzés")
+    )
+
+    assert response.status_code == 302
+    assert Write.objects.get().payload == {"Description": "Megjegyzés"}
+
+
+def test_a_birthday_keeps_its_iso_value_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
+    birthday = demo.get(f"/Api/R3/Contact/{PERSON}").json()["Szuletesnap"]
+
+    node = contact_form(hungarian, PERSON).find("input", name="Szuletesnap")
+
+    assert (node.attrs["type"], node.attrs["value"]) == ("date", birthday)
+
+
+@pytest.mark.parametrize(
+    ("contact_id", "name", "value", "message"),
+    [
+        (10001, "Email", "not-an-email", "Enter a valid email address."),
+        (10001, "Url", "nem egy cím", "Enter a valid web address."),
+        (
+            10001,
+            "Phone",
+            "hívj fel!",
+            "Enter a phone number: digits, spaces, +, -, / and brackets.",
+        ),
+        (10001, "YearlyRevenue", "-5", "Ensure this value is greater than or equal to 0."),
+        (10001, "YearlyRevenue", "1e7000000", "Enter a whole number."),
+        (10001, "Alkalmazottak", "NaN", "Enter a whole number."),
+        (PERSON, "Szuletesnap", "2999-01-01", "This date cannot be in the future."),
+        (PERSON, "Email", "a@b", "Enter a valid email address."),
+    ],
+)
+def test_values_the_type_refuses_are_shown_next_to_the_field_and_nothing_is_queued(
+    user_client: Client, demo: Sandbox, contact_id: int, name: str, value: str, message: str
+) -> None:
+    response = user_client.post(
+        f"/contacts/{contact_id}/change/",
+        form_data(contact_form(user_client, contact_id), **{name: value}),
+    )
+
+    assert response.status_code == 200
+    assert errors_of(field_row(dom(response), name)) == [message]
+    assert not Write.objects.exists()
+
+
+def test_a_new_company_with_a_bad_email_is_refused(user_client: Client, doc: Sandbox) -> None:
+    form = dom(user_client.get("/contacts/add/?type=Business")).find("form", class_="schema-form")
+
+    response = user_client.post(
+        "/contacts/add/?type=Business", form_data(form, Name="Rossz Kft.", Email="not-an-email")
+    )
+
+    assert response.status_code == 200
+    assert errors_of(field_row(dom(response), "Email")) == ["Enter a valid email address."]
+    assert not Write.objects.exists()
+
+
+def test_a_website_without_a_scheme_is_kept_as_typed(user_client: Client, doc: Sandbox) -> None:
+    form = contact_form(user_client, 7505)
+
+    user_client.post("/contacts/7505/change/", form_data(form, Url="www.minicrm.hu"))
+
+    assert Write.objects.get().payload == {"Url": "www.minicrm.hu"}
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("type=Business", {"Name": "Egyszer Kft."}),
+        ("type=Person&business=7505", {"FirstName": "Egyszer", "LastName": "Ede"}),
+    ],
+)
+def test_back_and_save_again_adds_the_contact_once(
+    user_client: Client, doc: Sandbox, query: str, fields: dict[str, str]
+) -> None:
+    form = dom(user_client.get(f"/contacts/add/?{query}")).find("form", class_="schema-form")
+    data = form_data(form, **fields)
+
+    first = user_client.post(f"/contacts/add/?{query}", data)
+    second = user_client.post(f"/contacts/add/?{query}", data)
+
+    assert Write.objects.count() == 1
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    created = send(Write.objects.get()).target_id
+    third = user_client.post(f"/contacts/add/?{query}", data)
+    assert third["Location"] == f"/contacts/{created}/"
+    assert Write.objects.count() == 1
+
+
+def test_an_odd_value_minicrm_holds_does_not_block_saving_another_field(
+    user_client: Client, doc: Sandbox
+) -> None:
+    # MiniCRM kept what an older tool wrote; the form checks only what the user changes.
+    answer = doc.put(
+        "/Api/R3/Contact/",
+        json={"Type": "Business", "Name": f"Régi {uuid.uuid4().hex[:6]}", "Email": "régi cím"},
+    )
+    contact_id = int(answer.json()["Id"])
+    form = contact_form(user_client, contact_id)
+
+    response = user_client.post(
+        f"/contacts/{contact_id}/change/", form_data(form, Description="Új megjegyzés")
+    )
+
+    assert response.status_code == 302
+    assert Write.objects.get().payload == {"Description": "Új megjegyzés"}
+    response = user_client.post(
+        f"/contacts/{contact_id}/change/", form_data(form, Email="még mindig rossz")
+    )
+    assert errors_of(field_row(dom(response), "Email")) == ["Enter a valid email address."]

@@ -65,8 +65,8 @@ def test_categories_come_in_module_order_with_names_and_types(doc_client: MiniCR
 
 def test_demo_categories_list_every_module(demo_client: MiniCRMClient) -> None:
     categories = demo_client.categories.list()
-    assert [c.id for c in categories] == [20, 21, 22, 23, 24, 25]
-    assert [c.order for c in categories] == [1, 2, 3, 4, 5, 6]
+    assert [c.id for c in categories] == [20, 21, 22, 23, 24, 25, 26]
+    assert [c.order for c in categories] == [1, 2, 3, 4, 5, 6, 7]
     assert {c.id: c.type for c in categories}[21] == "HelpDesk"
     assert categories[0].name == "Értékesítés"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from minicrm import BadRequest, MiniCRMClient
-from minicrm.resources.schema import SchemaValidationError
+from minicrm.resources.schema import FieldSpec, SchemaValidationError
 from tests.conftest import Sandbox
 
 DEMO_MULTISELECTS = {
@@ -368,3 +368,78 @@ def test_refresh_of_one_schema_keeps_the_others(
         "/Api/R3/Schema/Person",
         "/Api/R3/Schema/Project/20",
     ]
+
+
+# -- labels that look like ids ------------------------------------------------------------------
+
+HOUSES = FieldSpec.from_schema(
+    "Project", "Hazi", {"1": "2", "2": "3", "4": "5", "8": "4", "16": "7", "32": "8", "64": "9"}
+)
+FLOOR = FieldSpec.from_schema("Project", "Emelet", {"3": "5", "5": "6", "6": "3", "7": "9"})
+
+
+def test_a_detail_value_is_read_as_labels_even_when_they_are_digits() -> None:
+    assert (HOUSES.kind, FLOOR.kind) == ("multiselect", "select")
+    # Real MiniCRM answers a multi-select as labels joined by commas; the sandbox as a list.
+    assert HOUSES.display("3, 4, 5, 7, 8, 9") == ["3", "4", "5", "7", "8", "9"]
+    assert HOUSES.display(["3", "4", "5"]) == ["3", "4", "5"]
+    assert HOUSES.display("5") == ["5"]  # one label, not the bitmask 1 + 4
+    assert HOUSES.clean("3, 4, 5, 7, 8, 9") == [2, 4, 8, 16, 32, 64]
+    assert FLOOR.display("3") == "3"
+    assert FLOOR.choice_key("3") == 6
+    assert FLOOR.clean("3") == 6
+
+
+def test_ids_are_ids_where_the_api_gives_ids() -> None:
+    assert HOUSES.display(2 + 8) == ["3", "4"]  # a webhook's bitmask
+    assert HOUSES.display([2, 8]) == ["3", "4"]  # a queued write's ids
+    assert FLOOR.display(3) == "5"
+    assert FLOOR.clean(3) == 3
+    assert FLOOR.choice_key("7") == 7  # text that is no label is an id
+    with pytest.raises(ValueError, match="not one of the choices"):
+        FLOOR.clean("²")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("Float", "NaN"),
+        ("Float", "sNaN"),
+        ("Float", "Infinity"),
+        ("Float", "1e7000000"),
+        ("Float", "1234567890123456"),
+        ("Int", "1e7000000"),
+        ("Int", "9" * 5000),
+        ("Int", "²"),
+        ("Int", 10**15),
+    ],
+)
+def test_numbers_are_bounded_before_anything_is_stored(kind: str, value: Any) -> None:
+    spec = FieldSpec.from_schema("Project", "Szam", kind)
+    with pytest.raises(ValueError, match="number"):
+        spec.clean(value)
+
+
+@pytest.mark.parametrize(
+    ("entity", "name", "kind", "value"),
+    [
+        ("Business", "Email", "Text(128)", "not-an-email"),
+        ("Business", "Url", "Text(255)", "nem egy cím"),
+        ("Person", "Phone", "Text(128)", "hívj fel"),
+        ("Business", "YearlyRevenue", "Int", -1),
+        ("Person", "Szuletesnap", "Date", "2999-01-01"),
+        ("Business", "AlapitasDatuma", "Date", "2999-01-01"),
+    ],
+)
+def test_values_their_meaning_refuses_are_refused(
+    entity: str, name: str, kind: str, value: Any
+) -> None:
+    with pytest.raises(ValueError):
+        FieldSpec.from_schema(entity, name, kind).clean(value)
+
+
+def test_values_their_meaning_allows_are_kept() -> None:
+    assert FieldSpec.from_schema("Business", "Url", "Text(255)").clean("www.minicrm.hu")
+    assert FieldSpec.from_schema("Person", "Phone", "Text(128)").clean("+36 (20) 236-7532")
+    assert FieldSpec.from_schema("Project", "Eredmeny", "Int").clean(-5) == -5
+    assert FieldSpec.from_schema("Person", "Szuletesnap", "Date").clean("1980-02-03")

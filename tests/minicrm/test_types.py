@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from minicrm import MiniCRMClient
-from minicrm.types import Ref, StatusChange
+from minicrm.types import Ref, StatusChange, to_int, to_number
 from tests.conftest import Sandbox
 
 R3 = "/Api/R3"
@@ -180,3 +180,29 @@ def test_multiselect_values_come_back_as_label_lists(demo_client: MiniCRMClient)
     assert isinstance(value, list)
     labels = set(demo_client.schemas.project(20).fields["Erdeklodes"].choices.values())
     assert set(value) <= labels
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("²", None), ("١٢", None), ("12", 12), (" -7 ", -7), ("9" * 30, None), (5, 5)],
+)
+def test_ids_are_ascii_whole_numbers(value: object, number: int | None) -> None:
+    assert to_int(value) == number
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ("1 890 000", 1890000),
+        ("1\u00a0890\u00a0000", 1890000),
+        ("12,5", Decimal("12.5")),
+        (12.5, Decimal("12.5")),
+        ("NaN", None),
+        ("sNaN", None),
+        ("Infinity", None),
+        ("1e7000000", None),
+        ("sok", None),
+    ],
+)
+def test_numbers_as_minicrm_may_write_them(value: object, number: object) -> None:
+    assert to_number(value) == number

@@ -769,3 +769,110 @@ def test_an_order_page_in_hungarian(hungarian: Client, crm: Sandbox) -> None:
         "Fizetve",
         "Sztornózva",
     ]
+
+
+# -- hardening: numbers bounded, Back and Save again ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("PriceNet", "NaN", "Enter a number."),
+        ("PriceNet", "sNaN", "Enter a number."),
+        ("PriceNet", "Infinity", "Enter a number."),
+        ("PriceNet", "1e7000000", "Enter a number."),
+        ("PriceNet", "-1000", "The price cannot be negative."),
+        ("PriceNet", "99999999999999", "Enter a number of at most 9 999 999 999 999.99."),
+        ("Quantity", "NaN", "Enter a number."),
+        ("Quantity", "sNaN", "Enter a number."),
+        ("Quantity", "-Infinity", "Enter a number."),
+        ("Quantity", "1e7000000", "Enter a number."),
+        ("Quantity", "-2", "The quantity must be more than zero."),
+    ],
+)
+def test_numbers_that_are_no_prices_or_quantities_are_refused_in_their_cell(
+    user_client: Client, doc: Sandbox, column: str, value: str, message: str
+) -> None:
+    rows = [ROWS[0], {**ROWS[1], column: value}]
+
+    response = user_client.post("/orders/add/", {**new_order_form(), **item_data(rows)})
+
+    assert response.status_code == 200
+    shown = dom(response).by_id("item-rows").find_all("tr", class_="item-row")
+    assert [errors_of(row) for row in shown] == [[], [message]]
+    assert not Write.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "1e7000000", "-5"])
+def test_a_bad_number_added_to_a_draft_is_refused_and_nothing_is_queued(
+    user_client: Client, crm: Sandbox, value: str
+) -> None:
+    order_id = new_order(crm)
+
+    response = user_client.post(
+        f"/orders/{order_id}/items/", item_data([{**ROWS[0], "PriceNet": value}]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response)
+    assert not Write.objects.exists()
+
+
+def test_a_huge_customer_id_is_a_form_error(user_client: Client, doc: Sandbox) -> None:
+    response = user_client.post(
+        "/orders/add/", {**new_order_form(customer=str(2**64 + 1)), **item_data(ROWS)}
+    )
+
+    assert response.status_code == 200
+    assert errors_of(dom(response).by_id("row-customer"))
+    assert not Write.objects.exists()
+
+
+def test_back_and_save_again_creates_the_order_once(user_client: Client, doc: Sandbox) -> None:
+    form = dom(user_client.get("/orders/add/?customer=225")).find("form", class_="schema-form")
+    data = {**form_data(form), **new_order_form(), **item_data(ROWS)}
+    assert len(data["once"]) == 32
+
+    first = user_client.post("/orders/add/", data)
+    second = user_client.post("/orders/add/", data)
+
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    sent = send(Write.objects.get())
+    assert sent.state == Write.State.DONE
+    third = user_client.post("/orders/add/", data)
+    assert third["Location"] == f"/orders/{sent.target_id}/"
+    assert Write.objects.count() == 1
+
+
+def test_a_refused_order_can_be_corrected_and_sent_under_the_same_key(
+    user_client: Client, doc: Sandbox, staff_user: Any
+) -> None:
+    form = dom(user_client.get("/orders/add/?customer=225")).find("form", class_="schema-form")
+    data = {**form_data(form), **new_order_form(), **item_data(ROWS)}
+    # MiniCRM refused the first try (the form showed why and discarded it).
+    refused = Write.objects.create(
+        kind=Write.Kind.ORDER_CREATE,
+        target_type="order",
+        payload={},
+        state=Write.State.DISCARDED,
+        idempotency_key=f"{staff_user.pk}:{data['once']}",
+    )
+
+    response = user_client.post("/orders/add/", data)
+
+    assert response.status_code == 302
+    corrected = Write.objects.exclude(pk=refused.pk).get()
+    assert corrected.idempotency_key == refused.idempotency_key
+    assert corrected.state == Write.State.QUEUED
+
+
+def test_the_order_fields_in_hungarian_round_trip_unchanged(
+    hungarian: Client, doc: Sandbox
+) -> None:
+    form = dom(hungarian.get("/orders/44/")).find("form", action="/orders/44/fields/")
+
+    response = hungarian.post(form.attrs["action"], form_data(form))
+
+    assert response.status_code == 302
+    assert not Write.objects.exists()

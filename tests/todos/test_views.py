@@ -559,3 +559,46 @@ def test_to_do_pages_in_hungarian(
     notice = mine.find("p", class_="notice")
     assert notice.text.startswith("Adja meg a Saját beállítások oldalon")
     assert notice.find("a").attrs["href"] == "/preferences/"
+
+
+# -- hardening: Back and Save again, and Hungarian forms -----------------------------------
+
+
+def test_back_and_save_again_adds_the_to_do_once(user_client: Client, doc: Sandbox) -> None:
+    card_id = new_card(doc)
+    form = dom(user_client.get(f"/cards/{card_id}/todos/add/")).find("form", class_="schema-form")
+    data = form_data(form, Comment="Egyszer hívni", Deadline="2031-06-01T14:30")
+
+    first = user_client.post(f"/cards/{card_id}/todos/add/", data)
+    second = user_client.post(f"/cards/{card_id}/todos/add/", data)
+
+    assert first.status_code == second.status_code == 302
+    write = Write.objects.get()
+    assert "once" not in write.payload
+    assert send(write).state == Write.State.DONE
+    user_client.post(f"/cards/{card_id}/todos/add/", data)
+    assert Write.objects.count() == 1
+    assert [t["Comment"] for t in minicrm_todos(doc, card_id)] == ["Egyszer hívni"]
+
+
+def test_a_second_to_do_from_a_fresh_form_is_a_second_to_do(
+    user_client: Client, doc: Sandbox
+) -> None:
+    card_id = new_card(doc)
+    for _ in range(2):
+        form = dom(user_client.get(f"/cards/{card_id}/todos/add/")).find(
+            "form", class_="schema-form"
+        )
+        user_client.post(f"/cards/{card_id}/todos/add/", form_data(form, Comment="Hívni"))
+
+    assert Write.objects.count() == 2
+
+
+def test_the_edit_form_in_hungarian_keeps_the_deadline(user_client: Client, doc: Sandbox) -> None:
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    form = dom(user_client.get("/todos/2222/change/")).find("form", class_="schema-form")
+
+    assert form.find("input", name="Deadline").attrs["value"] == "2013-01-22T23:59"
+    assert not form.has(name="once")  # only a new to-do has a one-time key
+    user_client.post("/todos/2222/change/", form_data(form))
+    assert not Write.objects.exists()

@@ -8,11 +8,13 @@ at once land in the private Redis, which is Celery's broker for these tests.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -474,3 +476,73 @@ def test_the_sweep_sends_a_lost_write_behind_many_held_back_ones(
         write_send(write_id)
 
     assert reload(lost).state == Write.State.DONE
+
+
+# -- one-time keys of create forms ----------------------------------------------------------
+
+
+def new_todo_write(key: str | None) -> Write:
+    return write_enqueue(
+        kind=Write.Kind.TODO_CREATE,
+        target_type="todo",
+        payload={"ProjectId": 2056, "Comment": "Egyszer"},
+        idempotency_key=key,
+    )
+
+
+def test_the_same_key_gives_the_first_write_again() -> None:
+    first = new_todo_write("7:" + "a" * 32)
+    second = new_todo_write("7:" + "a" * 32)
+
+    assert second.pk == first.pk
+    assert Write.objects.count() == 1
+    assert new_todo_write("7:" + "b" * 32).pk != first.pk
+    assert new_todo_write(None).pk != new_todo_write(None).pk
+
+
+def test_a_done_write_is_what_its_key_answers(crm: Crm) -> None:
+    first = new_todo_write("7:" + "c" * 32)
+    write_send(first.pk)
+
+    again = new_todo_write("7:" + "c" * 32)
+
+    assert (again.pk, again.state) == (first.pk, Write.State.DONE)
+    assert again.target_id is not None
+
+
+def test_a_discarded_write_frees_its_key_for_the_corrected_form() -> None:
+    first = new_todo_write("7:" + "d" * 32)
+    write_discard(write_id=first.pk)
+
+    corrected = new_todo_write("7:" + "d" * 32)
+
+    assert corrected.pk != first.pk
+    assert corrected.idempotency_key == "7:" + "d" * 32
+    assert reload(first).idempotency_key is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_form_at_the_same_moment_make_one_write(crm: Crm) -> None:
+    key = "7:" + "e" * 32
+    start = threading.Barrier(2)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            start.wait(timeout=10)
+            made.append(new_todo_write(key).pk)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors, errors
+    assert Write.objects.filter(idempotency_key=key).count() == 1
+    assert made == [Write.objects.get(idempotency_key=key).pk] * 2

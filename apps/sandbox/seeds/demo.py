@@ -2,7 +2,9 @@
 
 Six modules (five card modules and an order module), each with its own statuses and custom
 fields of every type, 1,000 companies, 1,500 persons, 5,000 cards with status histories,
-open and closed to-dos, and orders in every status. The same seed always gives the same data.
+open and closed to-dos, and orders in every status; and a small seventh module (Ingatlanok,
+3 cards) whose dropdown labels are digits other than their ids. The same seed always gives
+the same data.
 """
 
 from __future__ import annotations
@@ -392,6 +394,17 @@ ORDER_MODULE = (
     [("Piszkozat", "Open"), ("Teljesítve", "Success"), ("Sztornó", "Failed")],
 )
 ORDER_STATUSES = ["Draft", "In progress", "Completed", "Paid", "Failed"]
+# A module whose dropdown and multi-select labels are digits other than their ids, as real
+# systems have them (house numbers, floors): a detail view's "3" is the label, not id 3.
+DIGITS_MODULE = (26, "Ingatlanok", [("Új", "Lead"), ("Bemutatva", "Open"), ("Eladva", "Success")])
+HOUSE_NUMBERS = {1: "2", 2: "3", 4: "5", 8: "4", 16: "7", 32: "8", 64: "9", 128: "1"}
+FLOORS = {3: "5", 5: "6", 6: "3", 7: "9"}
+DIGITS_CARDS = [
+    # id, house number ids, floor id, price, area, handover, viewing
+    (180001, [2, 4, 8, 16, 32, 64], 6, 1890000, 12.5, "2026-10-15", "2026-10-01 14:30:00"),
+    (180002, [1], 3, 45000000, 87.25, "2027-03-01", "2026-11-20 09:00:00"),
+    (180003, [], 7, 250000, 0.5, "", ""),
+]
 
 
 class _Ids:
@@ -488,6 +501,7 @@ def seed(s: Seeder) -> None:
     persons = _contacts(s, rng, list(language), list(segment))
     _cards(s, rng, modules, persons)
     _orders(s, rng, order_category, order_status_ids[0], persons)
+    _digits_module(s, [status_ids.take() for _ in DIGITS_MODULE[2]], persons)
 
 
 def _options(spec: FieldSpec, ids: _Ids) -> dict[int, str] | None:
@@ -695,6 +709,55 @@ def _orders(
                 Customer={"Name": _name(s, company_id), "CountryId": "36"},
             )
             order_id, card_id = order_id + 1, card_id + 1
+
+
+def _digits_module(s: Seeder, status_ids: list[int], persons: list[tuple[int, int]]) -> None:
+    """The module of digit labels, made last and without the random generator, so the rest of
+    the seed stays as it was."""
+    category_id, name, statuses = DIGITS_MODULE
+    s.category(
+        category_id,
+        name,
+        order=len(MODULES) + 2,
+        statuses=[
+            (sid, sname, group) for sid, (sname, group) in zip(status_ids, statuses, strict=True)
+        ],
+    )
+    fields = [
+        ("Hazi", "Házszámok", "Select", HOUSE_NUMBERS, True),
+        ("Emelet", "Emelet", "Select", FLOORS, False),
+        ("Ar", "Ár", "Int", None, False),
+        ("Terulet", "Terület (m²)", "Float", None, False),
+        ("Atadas", "Átadás", "Date", None, False),
+        ("Bejaras", "Bejárás", "DateTime", None, False),
+    ]
+    for field_name, label, kind, options, multi in fields:
+        s.field(
+            "Project",
+            field_name,
+            kind,
+            label=label,
+            category_id=category_id,
+            options=options,
+            multi=multi,
+        )
+    for index, (card_id, houses, floor, price, area, handover, viewing) in enumerate(DIGITS_CARDS):
+        person_id, _company = persons[-1 - index]
+        s.project(
+            card_id,
+            category_id,
+            Name=f"Lakás #{index + 1}",
+            ContactId=person_id,
+            StatusId=status_ids[index % len(status_ids)],
+            UserId=101 + index,
+            CreatedAt=stamp(EPOCH),
+            Hazi=houses,
+            Emelet=floor,
+            Ar=price,
+            Terulet=area,
+            Atadas=handover or None,
+            Bejaras=viewing or None,
+        )
 
 
 def _name(s: Seeder, contact_id: int) -> str:
