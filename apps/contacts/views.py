@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from apps.contacts.forms import ContactSearchForm
 from apps.contacts.selectors import contact_detail, contact_or_none, contact_search
 from apps.contacts.services import contact_create, contact_purge, contact_update
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.minicrm import minicrm_client
 from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
 from apps.writes.feedback import announce, outcome_of, save_through_queue
@@ -40,8 +40,10 @@ def contact_add(request: HtmxHttpRequest) -> HttpResponse:
     if contact_type not in CONTACT_TYPES:
         contact_type = "Business"
     company = None
-    if contact_type == "Person" and str(request.GET.get("business", "")).isdigit():
-        company = contact_or_none(contact_id=int(request.GET["business"]))
+    if contact_type == "Person" and "business" in request.GET:
+        company = contact_or_none(contact_id=parse_id(request.GET["business"]))
+        if company is None:
+            messages.warning(request, _("No such company: the person is added without one."))
     schema = minicrm_client().schemas.contact(contact_type)
     names = [n for n in editable_names(schema, creating=True) if n != "BusinessId"]
     form = schema_form(schema, names, data=request.POST or None, creating=True)

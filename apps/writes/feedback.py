@@ -14,12 +14,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.schema_forms import SchemaForm
 from apps.writes.models import Write
 from apps.writes.selectors import write_eta, write_wait
+from apps.writes.services import QUEUE_UNREACHABLE as QUEUE_UNREACHABLE_ERROR
 from apps.writes.services import write_discard
 from minicrm.resources.schema import SchemaValidationError
+
+QUEUE_UNREACHABLE = gettext_lazy(
+    "Saved and queued, but the queue cannot be reached right now: the change will be sent to "
+    "MiniCRM when the queue is back."
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,12 @@ class Outcome:
     @property
     def queued(self) -> bool:
         return self.write.state in Write.PENDING_STATES
+
+    @property
+    def waiting_for_queue(self) -> bool:
+        """Stored, but no task could be started (the queue, Redis, is unreachable): beat's
+        sweep sends it once the queue is back."""
+        return self.queued and self.write.last_error == QUEUE_UNREACHABLE_ERROR
 
     @property
     def field(self) -> str:
@@ -73,6 +86,8 @@ def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
     """Tell the user how their change went, as a message on the next page."""
     if outcome.done:
         messages.success(request, done)
+    elif outcome.waiting_for_queue:
+        messages.warning(request, QUEUE_UNREACHABLE)
     elif outcome.queued:
         messages.info(
             request,

@@ -818,3 +818,21 @@ def test_status_change_with_the_budget_spent_is_queued(user_client: Client, doc:
 
     assert response.status_code == 302
     assert Write.objects.get().state == Write.State.QUEUED
+
+
+@pytest.mark.parametrize(
+    "seen",
+    ["[" * 100_000 + "]" * 100_000, json.dumps({"Name": "x" * 300_000}), '{"a": [[[[[1]]]]]}'],
+    ids=["deeply-nested", "huge", "nested-object"],
+)
+def test_a_forged_seen_field_is_ignored_not_a_500(
+    user_client: Client, doc: Sandbox, seen: str
+) -> None:
+    card_id = new_card(doc)
+    data = form_data(change_form(user_client, card_id), VarhatoArbevetel="4242", seen=seen)
+
+    response = user_client.post(f"/cards/{card_id}/change/", data)
+
+    assert response.status_code == 302
+    # What the page showed stands in for the forged values.
+    assert Write.objects.get().seen == {"VarhatoArbevetel": ""}
