@@ -25,7 +25,8 @@ class HtmxHttpRequest(HttpRequest):
 def parse_id(value: Any) -> int | None:
     """An id from user input (ASCII digits, 1 <= id <= 2**63 - 1), or None when it is not one.
 
-    `str.isdigit()` is no test: it is true for "²" (which `int()` refuses) and for other scripts' digits.
+    `str.isdigit()` is no test: it is true for "²" (which `int()` refuses) and for digits of
+    other scripts (which `int()` reads).
     """
     if isinstance(value, bool):
         return None
