@@ -18,24 +18,32 @@ from minicrm.resources.schema import Schema
 from minicrm.types import Contact, ContactSummary, Page, ProjectSummary, Ref
 
 PHONE = re.compile(r"^[\d\s()+\-/.]+$")
+# MiniCRM searches whole words and refuses a Query without any ("Invalid value ''"): what is
+# not a letter or digit only separates words.
+WORD = re.compile(r"\w+")
 # Fields a contact page shows in its header rather than in the field list.
 HEADER_FIELDS = {"Id", "Type", "Name", "FirstName", "LastName", "BusinessId", "ParentId"}
 
 
 def search_terms(q: str) -> dict[str, str]:
-    """What one search box means to MiniCRM: an email, a phone number or keywords."""
+    """What one search box means to MiniCRM: an email, a phone number or keywords (its words,
+    punctuation left out); empty when there is nothing MiniCRM could search for."""
     text = q.strip()
     if "@" in text and " " not in text:
         return {"email": text}
-    if PHONE.match(text):
-        return {"query": re.sub(r"\D", "", text) if len(re.sub(r"\D", "", text)) >= 4 else text}
-    return {"query": text}
+    digits = re.sub(r"\D", "", text)
+    if PHONE.match(text) and len(digits) >= 4:
+        return {"query": digits}
+    words = WORD.findall(text)
+    return {"query": " ".join(words)} if words else {}
 
 
 def contact_search(*, q: str, page: int = 0) -> Page[ContactSummary]:
-    if not q.strip():
-        return Page(items=[], count=0, page=0)
+    """MiniCRM's matches (BadRequest when MiniCRM refuses the search); nothing for a query
+    without words."""
     terms = search_terms(q)
+    if not terms:
+        return Page(items=[], count=0, page=0)
     return minicrm_client().contacts.search(
         email=terms.get("email"), query=terms.get("query"), page=page
     )

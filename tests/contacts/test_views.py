@@ -439,3 +439,52 @@ def test_minicrm_refusing_to_delete_a_main_contact_is_explained(
     # The refused write is given up (the page said why), and the person is still there.
     assert Write.objects.get().state == Write.State.DISCARDED
     assert doc.get("/Api/R3/Contact/7506").status_code == 200
+
+
+# -- search with punctuation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["Leskó-", "*Leskó*", "%Leskó", "Leskó\\", "<Leskó>", '"Leskó"', "'Leskó'"]
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_search_with_punctuation_searches_the_words(
+    user_client: Client, doc: Sandbox, query: str, htmx: bool
+) -> None:
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    assert result_ids(response) == sandbox_ids(doc, "Contact", Query="Leskó")
+
+
+@pytest.mark.parametrize("query", ["-", "*", "%", "\\", "<", '"', "'", "- * %"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_search_of_punctuation_alone_is_an_empty_search_with_a_hint(
+    user_client: Client, doc: Sandbox, query: str, htmx: bool
+) -> None:
+    doc.delete("/_sandbox/requests")
+
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    results = dom(response).by_id("contact-results")
+    assert results.find("p", class_="errornote").text == (
+        "Type letters or digits: punctuation alone finds nothing."
+    )
+    searches = [r for r in doc.get("/_sandbox/requests").json() if r["path"] == "/Api/R3/Contact"]
+    assert searches == []
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_search_minicrm_refuses_is_said_as_such(
+    user_client: Client, doc: Sandbox, htmx: bool
+) -> None:
+    # A letter to Python that MiniCRM's (the sandbox's) word folding drops: it answers 400.
+    query = "\N{GREEK YPOGEGRAMMENI}"
+
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    assert dom(response).by_id("contact-results").find("p", class_="errornote").text == (
+        f"MiniCRM could not search for “{query}”: Invalid value '' for the Query parameter."
+    )
