@@ -36,8 +36,8 @@ class UserTimezoneMiddleware:
 class MiniCRMErrorMiddleware:
     """A MiniCRM error a view did not handle becomes a page people can read, never a 500.
 
-    Not found is a normal 404 page; a spent budget says when to try again; an unreachable
-    MiniCRM or a refused API key says so. HTMX requests get the message alone, for the
+    Not found is a normal 404 page; a spent budget or an unreachable MiniCRM is a 503 that
+    says when to try again (Retry-After); MiniCRM's own error or a refused API key is a 502. HTMX requests get the message alone, for the
     element they were swapping.
     """
 
@@ -59,7 +59,7 @@ class MiniCRMErrorMiddleware:
         elif isinstance(exception, Unauthorized):
             status, kind = 502, "unauthorized"
         elif isinstance(exception, ConnectionFailed):
-            status, kind = 502, "unreachable"
+            status, kind = 503, "unreachable"
         else:
             status, kind = 502, "error"
         log.warning("MiniCRM error on %s: %s", request.path, exception)
@@ -71,6 +71,6 @@ class MiniCRMErrorMiddleware:
             else ("core/minicrm_error.html")
         )
         response = render(request, template, context, status=status)
-        if kind == "busy":
+        if kind in ("busy", "unreachable", "redis"):
             response["Retry-After"] = str(retry_after)
         return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -12,14 +13,16 @@ from pytest_django.fixtures import Settings
 
 from apps.cards.services import card_update
 from apps.core.minicrm import minicrm_budget
+from apps.core.readcache import forget
 from apps.writes.models import BulkJob, Write
 from minicrm import Priority
-from tests.conftest import Sandbox
+from tests.conftest import Sandbox, SandboxStarter, free_port
 from tests.viewsupport import (
     BackgroundSender,
     Node,
     dom,
     errors_of,
+    faulty_console,
     field_row,
     form_data,
     is_full_page,
@@ -27,6 +30,7 @@ from tests.viewsupport import (
     sandbox_count,
     sandbox_ids,
     send,
+    set_faults,
 )
 
 pytestmark = pytest.mark.django_db
@@ -836,3 +840,60 @@ def test_a_forged_seen_field_is_ignored_not_a_500(
     assert response.status_code == 302
     # What the page showed stands in for the forged values.
     assert Write.objects.get().seen == {"VarhatoArbevetel": ""}
+
+
+# -- MiniCRM away, failing or refusing -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def faulty_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    return module_sandbox_factory("doc")
+
+
+@pytest.fixture
+def faulty(
+    settings: Settings, faulty_sandbox: Sandbox, redis_url: str, user_client: Client
+) -> Iterator[Sandbox]:
+    """The console at a sandbox that will fail, after the module's fields were read (schemas
+    are kept for long) and when the short-lived list of modules has expired."""
+    for sandbox in faulty_console(settings, faulty_sandbox, redis_url):
+        assert user_client.get("/modules/10/").status_code == 200
+        forget("categories", "all")
+        yield sandbox
+
+
+def test_a_failing_minicrm_is_said_as_such_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox
+) -> None:
+    set_faults(faulty, error_rate=1)
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 502
+    page = dom(response)
+    assert page.find("h1").text == "MiniCRM is not answering as it should"
+    assert "MiniCRM answered with an error: MiniCRM answered 500" in page.by_id("content").text
+
+
+def test_an_unreachable_minicrm_is_said_as_such_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox, settings: Settings
+) -> None:
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert "MiniCRM cannot be reached right now." in dom(response).by_id("content").text
+
+
+def test_minicrm_s_429s_are_said_as_a_busy_budget_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox
+) -> None:
+    set_faults(faulty, force_429=1000)
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert dom(response).find("h1").text == "One moment"
