@@ -37,8 +37,8 @@ class MiniCRMErrorMiddleware:
     """A MiniCRM error a view did not handle becomes a page people can read, never a 500.
 
     Not found is a normal 404 page; a spent budget or an unreachable MiniCRM is a 503 that
-    says when to try again (Retry-After); MiniCRM's own error or a refused API key is a 502. HTMX requests get the message alone, for the
-    element they were swapping.
+    says when to try again (Retry-After); MiniCRM's own error or a refused API key is a 502.
+    HTMX requests get the message alone, for the element they were swapping.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
