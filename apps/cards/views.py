@@ -160,6 +160,7 @@ def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpRespons
             card=card, field_view=next((f for f in card.fields if f.spec.name == name), None)
         )
         return render(request, "cards/_field.html", context)
+    context["seen"] = seen_json(form.raw_values)  # MiniCRM's values after a conflict
     if not request.htmx:
         return render(request, "cards/field_form.html", context)
     return render(request, "cards/_field_form.html", context)

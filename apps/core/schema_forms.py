@@ -133,6 +133,8 @@ class SchemaForm(forms.Form):
 
     schema: Schema
     raw_values: dict[str, Any]
+    # After a conflict: the clashing fields, MiniCRM's value and the user's (for the template).
+    conflict: list[dict[str, str]] | None = None
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the user changed, as the API takes them."""

@@ -47,8 +47,7 @@ def _modules() -> list[Module]:
         "categories",
         "all",
         lambda: [
-            {"id": c.id, "name": c.name, "type": c.type}
-            for c in minicrm_client().categories.list()
+            {"id": c.id, "name": c.name, "type": c.type} for c in minicrm_client().categories.list()
         ],
     )
     return [Module(row["id"], row["name"], row["type"] == "HelpDesk") for row in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -65,10 +66,10 @@ class Outcome:
             clashes = (self.write.result or {}).get("conflict") or {}
             parts = [
                 _("%(field)s was changed in MiniCRM to “%(now)s” since you opened it.")
-                % {"field": name, "now": clash.get("now")}
+                % {"field": name, "now": _shown(clash.get("now"))}
                 for name, clash in clashes.items()
             ]
-            return " ".join(parts) + " " + _("Check it and save again.")
+            return " ".join(parts) + " " + _("Save again to keep yours, or take theirs.")
         return self.write.last_error
 
 
@@ -100,6 +101,31 @@ def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
         )
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _offer_resolution(form: SchemaForm, outcome: Outcome) -> None:
+    """After a conflict the form offers "keep mine" and "take theirs": what the user now saw
+    of the clashing fields is MiniCRM's current value, so saving again overwrites it (and is
+    no conflict), and the page read afresh shows MiniCRM's value (its cache was forgotten)."""
+    clashes = (outcome.write.result or {}).get("conflict") or {}
+    form.conflict = []
+    for name, clash in clashes.items():
+        form.raw_values[name] = clash.get("now")
+        field = form.fields.get(name)
+        form.conflict.append(
+            {
+                "field": name,
+                "label": field.label if field is not None and field.label else name,
+                "now": _shown(clash.get("now")),
+                "mine": _shown(clash.get("mine")),
+            }
+        )
+
+
 def save_through_queue(
     request: HttpRequest, form: SchemaForm, queue: Callable[[], Write | None], done: str
 ) -> Outcome | None:
@@ -117,6 +143,8 @@ def save_through_queue(
     if write is None:  # nothing to change
         return Outcome(Write(state=Write.State.DONE))
     outcome = outcome_of(write)
+    if outcome.write.state == Write.State.CONFLICT:
+        _offer_resolution(form, outcome)
     if outcome.refused:
         form.add_api_errors({outcome.field: outcome.message})
         return None

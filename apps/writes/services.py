@@ -341,8 +341,11 @@ def _finish(
         write.save()
         if state == Write.State.DONE:
             _start_next_after_commit(write)
+    if state in (Write.State.DONE, Write.State.CONFLICT):
+        # The next read shows the change, or (in a conflict) MiniCRM's value the user has to
+        # see before deciding.
+        forget_object(write.target_type, write.target_id)
     if state == Write.State.DONE:
-        forget_object(write.target_type, write.target_id)  # the next read shows the change
         write_done.send(sender=Write, write=write)
     else:
         log.warning("write %s %s: %s", write.pk, state, error)

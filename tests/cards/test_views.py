@@ -897,3 +897,83 @@ def test_minicrm_s_429s_are_said_as_a_busy_budget_not_as_a_missing_module(
     assert response.status_code == 503
     assert int(response["Retry-After"]) >= 1
     assert dom(response).find("h1").text == "One moment"
+
+
+# -- edit conflicts -------------------------------------------------------------------------------
+
+
+def save_with_a_quick_worker(client: Client, path: str, data: dict, **headers: str) -> object:
+    sender = BackgroundSender()
+    sender.start()
+    response = client.post(path, data, headers=headers)
+    sender.join()
+    return response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_conflict_shows_minicrm_s_value_and_can_be_resolved(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(doc, AutoSalesV3_Qualification=3101)
+    form = change_form(user_client, card_id)  # the console has read (and cached) the card
+    # Meanwhile someone changes the same field in MiniCRM.
+    assert doc.put(f"/Api/R3/Project/{card_id}", json={QUALIFICATION: 3102}).status_code == 200
+    theirs = doc.get(f"/Api/R3/Project/{card_id}").json()[QUALIFICATION]
+    settings.WRITE_WAIT_SECONDS = 10
+
+    response = save_with_a_quick_worker(
+        user_client, f"/cards/{card_id}/change/", form_data(form, **{QUALIFICATION: "3105"})
+    )
+
+    assert response.status_code == 200
+    page = dom(response)
+    conflict = page.by_id("conflict")
+    assert f"MiniCRM now has “{theirs}”; yours is “Hideg”." in conflict.text
+    assert conflict.find("button", name="keep").text == "Keep mine (overwrite MiniCRM's value)"
+    take_theirs = conflict.find("a", class_="take-theirs")
+    assert take_theirs.attrs["href"] == f"/cards/{card_id}/change/"
+    assert errors_of(field_row(page, QUALIFICATION)) == [
+        f"{QUALIFICATION} was changed in MiniCRM to “{theirs}” since you opened it. "
+        "Save again to keep yours, or take theirs."
+    ]
+    # The card page and the form show MiniCRM's value at once, not the cached one.
+    assert cell(dom(user_client.get(f"/cards/{card_id}/")), QUALIFICATION).text == theirs
+    fresh = dom(user_client.get(take_theirs.attrs["href"])).find("select", name=QUALIFICATION)
+    assert [label for _v, label, selected in fresh.options() if selected] == [theirs]
+
+    # Keep mine: saving the form again overwrites MiniCRM's value, with no second conflict.
+    again = page.find("form", class_="schema-form")
+    response = save_with_a_quick_worker(user_client, f"/cards/{card_id}/change/", form_data(again))
+
+    assert response.status_code == 302
+    assert Write.objects.filter(state=Write.State.CONFLICT).count() == 0
+    assert Write.objects.filter(state=Write.State.DONE).count() == 1
+    assert doc.get(f"/Api/R3/Project/{card_id}").json()[QUALIFICATION] == "Hideg"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inline_edit_conflict_offers_both_ways_and_saving_again_keeps_mine(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(doc, VarhatoArbevetel=100)
+    path = f"/cards/{card_id}/fields/VarhatoArbevetel/"
+    row = dom(user_client.get(path, headers={"HX-Request": "true"})).find("form")
+    assert doc.put(f"/Api/R3/Project/{card_id}", json={"VarhatoArbevetel": 200}).status_code == 200
+    settings.WRITE_WAIT_SECONDS = 10
+
+    response = save_with_a_quick_worker(
+        user_client,
+        path,
+        form_data(row, **{"f-VarhatoArbevetel-VarhatoArbevetel": "300"}),
+        **{"HX-Request": "true"},
+    )
+
+    part = dom(response)
+    conflict = part.by_id("conflict")
+    assert "MiniCRM now has “200”; yours is “300”." in conflict.text
+    assert conflict.find("a", class_="take-theirs").attrs["hx-get"] == path
+    save_with_a_quick_worker(
+        user_client, path, form_data(part.find("form")), **{"HX-Request": "true"}
+    )
+
+    assert doc.get(f"/Api/R3/Project/{card_id}").json()["VarhatoArbevetel"] == 300

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from apps.writes.models import Write
 from tests.conftest import Sandbox
@@ -488,3 +489,35 @@ def test_a_search_minicrm_refuses_is_said_as_such(
     assert dom(response).by_id("contact-results").find("p", class_="errornote").text == (
         f"MiniCRM could not search for “{query}”: Invalid value '' for the Query parameter."
     )
+
+
+# -- edit conflicts -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_edit_conflict_shows_minicrm_s_value_and_saving_again_keeps_mine(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    name = f"Ütköző {uuid.uuid4().hex[:8]} Kft."
+    created = doc.put("/Api/R3/Contact", json={"Type": "Business", "Name": name, "Phone": "1"})
+    contact_id = int(created.json()["Id"])
+    path = f"/contacts/{contact_id}/change/"
+    form = dom(user_client.get(path)).find("form", class_="schema-form")
+    assert doc.put(f"/Api/R3/Contact/{contact_id}", json={"Phone": "2222"}).status_code == 200
+    settings.WRITE_WAIT_SECONDS = 10
+
+    sender = BackgroundSender()
+    sender.start()
+    response = user_client.post(path, form_data(form, Phone="3333"))
+    sender.join()
+
+    page = dom(response)
+    assert "MiniCRM now has “2222”; yours is “3333”." in page.by_id("conflict").text
+    assert "2222" in dom(user_client.get(f"/contacts/{contact_id}/")).by_id("content").text
+    sender = BackgroundSender()
+    sender.start()
+    response = user_client.post(path, form_data(page.find("form", class_="schema-form")))
+    sender.join()
+
+    assert response.status_code == 302
+    assert doc.get(f"/Api/R3/Contact/{contact_id}").json()["Phone"] == "3333"
