@@ -285,6 +285,11 @@ MINICRM_TODO_TYPES = {
 }
 # How long a form waits for its change to reach MiniCRM before saying it is queued.
 WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
+# The longest a page waits for MiniCRM's answers (sent side by side, PAGE_MINICRM_THREADS at a
+# time) before it answers with what it has and says what is missing. Keep it well under the
+# web server's worker timeout.
+PAGE_MINICRM_BUDGET_SECONDS = _env_float("PAGE_MINICRM_BUDGET_SECONDS", 8.0)
+PAGE_MINICRM_THREADS = _env_int("PAGE_MINICRM_THREADS", 8)
 
 # --- Logging -----------------------------------------------------------------------------
 

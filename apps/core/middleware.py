@@ -12,7 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from minicrm import ConnectionFailed, MiniCRMError, NotFound, RateLimited, Unauthorized
+from minicrm import (
+    ConnectionFailed,
+    MiniCRMError,
+    NotFound,
+    RateLimited,
+    RequestTimeout,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 TIMEZONE_SESSION_KEY = "console_timezone"
@@ -58,6 +65,8 @@ class MiniCRMErrorMiddleware:
             status, kind = 503, "busy"
         elif isinstance(exception, Unauthorized):
             status, kind = 502, "unauthorized"
+        elif isinstance(exception, RequestTimeout):
+            status, kind = 503, "slow"
         elif isinstance(exception, ConnectionFailed):
             status, kind = 503, "unreachable"
         else:
@@ -71,6 +80,6 @@ class MiniCRMErrorMiddleware:
             else ("core/minicrm_error.html")
         )
         response = render(request, template, context, status=status)
-        if kind in ("busy", "unreachable", "redis"):
+        if kind in ("busy", "slow", "unreachable", "redis"):
             response["Retry-After"] = str(retry_after)
         return response

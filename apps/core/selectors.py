@@ -41,7 +41,7 @@ class Module:
     is_helpdesk: bool = False
 
 
-def _modules() -> list[Module]:
+def modules_all() -> list[Module]:
     """MiniCRM's modules in their own order; MiniCRM's error when it cannot list them."""
     rows = cached_json(
         "categories",
@@ -56,7 +56,7 @@ def _modules() -> list[Module]:
 def module_list() -> list[Module]:
     """MiniCRM's modules for the navigation; empty (not an error) when MiniCRM is away."""
     try:
-        return _modules()
+        return modules_all()
     except (MiniCRMError, redis.RedisError):
         return []
 
@@ -64,7 +64,7 @@ def module_list() -> list[Module]:
 def module_get(*, category_id: int) -> Module:
     """One module; NotFound only when MiniCRM listed its modules and this is not one of them
     (an unreachable or failing MiniCRM raises its own error, not a 404)."""
-    for module in _modules():
+    for module in modules_all():
         if module.id == category_id:
             return module
     raise NotFound(f"Module {category_id} not found.")

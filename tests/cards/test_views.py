@@ -13,6 +13,7 @@ from pytest_django.fixtures import Settings
 
 from apps.cards.services import card_update
 from apps.core.minicrm import minicrm_budget
+from apps.core.parallel import wait_idle
 from apps.core.readcache import forget
 from apps.writes.models import BulkJob, Write
 from minicrm import Priority
@@ -977,3 +978,34 @@ def test_an_inline_edit_conflict_offers_both_ways_and_saving_again_keeps_mine(
     )
 
     assert doc.get(f"/Api/R3/Project/{card_id}").json()["VarhatoArbevetel"] == 300
+
+
+# -- a slow MiniCRM -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slow(settings: Settings, faulty_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    try:
+        yield from faulty_console(settings, faulty_sandbox, redis_url)
+    finally:
+        wait_idle()  # reads still running after a page answered fill this test's cache only
+
+
+def test_a_card_page_answers_at_its_bound_and_says_what_is_missing(
+    user_client: Client, slow: Sandbox, settings: Settings
+) -> None:
+    assert user_client.get("/cards/2056/").status_code == 200  # the card and its fields: cached
+    forget("project-history", 2056)
+    forget("project-todos", 2056)
+    settings.PAGE_MINICRM_BUDGET_SECONDS = 1
+    set_faults(slow, latency=3)
+
+    response = user_client.get("/cards/2056/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.by_id("page-late").text == (
+        "Some of this page could not be loaded from MiniCRM in time: the status history, "
+        "the to-dos. Reload the page to try again."
+    )
+    assert page.by_id("card-contact").text == "Leskó Norbert"
