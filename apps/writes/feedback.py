@@ -119,7 +119,7 @@ def _offer_resolution(form: SchemaForm, outcome: Outcome) -> None:
         form.conflict.append(
             {
                 "field": name,
-                "label": field.label if field is not None and field.label else name,
+                "label": str(field.label) if field is not None and field.label else name,
                 "now": _shown(clash.get("now")),
                 "mine": _shown(clash.get("mine")),
             }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -903,7 +904,7 @@ def test_minicrm_s_429s_are_said_as_a_busy_budget_not_as_a_missing_module(
 # -- edit conflicts -------------------------------------------------------------------------------
 
 
-def save_with_a_quick_worker(client: Client, path: str, data: dict, **headers: str) -> object:
+def save_with_a_quick_worker(client: Client, path: str, data: dict, **headers: str) -> Any:
     sender = BackgroundSender()
     sender.start()
     response = client.post(path, data, headers=headers)
