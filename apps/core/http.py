@@ -9,13 +9,13 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
 from django_htmx.middleware import HtmxDetails
 
 # MiniCRM's ids, and the console's own, are positive and fit a signed 64-bit integer (SQLite's
 # and PostgreSQL's bigint): anything else is not an id of anything.
 ID_MAX = 2**63 - 1
 _ID = re.compile(r"[0-9]{1,19}")
+_DIGITS = re.compile(r"[0-9]{1,100}")  # a form says "too large" for more digits than an id
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -39,9 +39,8 @@ def parse_id(value: Any) -> int | None:
 
 
 class IdField(forms.IntegerField):
-    """A form field for an id: ASCII digits, 1 to 2**63 - 1, with a message instead of a 500."""
-
-    default_error_messages = {"invalid": _("Enter an id: a whole number from 1.")}
+    """A form field for an id: ASCII digits, 1 to 2**63 - 1, with a message instead of a 500
+    (Django's own "Enter a whole number." and its range messages)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
@@ -52,7 +51,7 @@ class IdField(forms.IntegerField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        if not _ID.fullmatch(text):
+        if not _DIGITS.fullmatch(text):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(text)
 
