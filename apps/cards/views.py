@@ -31,6 +31,12 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     page = card_list(category_id=category_id, filters=filters.filters(), page=filters.page())
+    if filters.ignored():
+        messages.warning(
+            request,
+            _("Not understood in the address, so left out: %(names)s.")
+            % {"names": ", ".join(filters.ignored())},
+        )
     context = {
         "page": page,
         "filters": filters,

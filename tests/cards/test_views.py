@@ -192,6 +192,19 @@ def test_odd_query_strings_are_no_error(
     assert dom(response).has(id="result_list")
 
 
+@pytest.mark.parametrize("bad", ["²", str(2**64 + 1), "nope"])
+def test_a_bad_filter_is_left_out_with_a_message_and_the_others_still_apply(
+    user_client: Client, demo: Sandbox, bad: str
+) -> None:
+    status = row_ids(user_client.get(f"/modules/{SALES}/", {"status": "5006"}))
+
+    response = user_client.get(f"/modules/{SALES}/", {"status": "5006", "owner": bad, "p": bad})
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["Not understood in the address, so left out: Owner, Page."]
+    assert row_ids(response) == status
+
+
 def test_unknown_module_is_a_not_found_page(user_client: Client, doc: Sandbox) -> None:
     for path in ("/modules/999/", "/modules/999/add/"):
         response = user_client.get(path)
