@@ -289,7 +289,7 @@ WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
 # time) before it answers with what it has and says what is missing. Keep it well under the
 # web server's worker timeout.
 PAGE_MINICRM_BUDGET_SECONDS = _env_float("PAGE_MINICRM_BUDGET_SECONDS", 8.0)
-PAGE_MINICRM_THREADS = _env_int("PAGE_MINICRM_THREADS", 8)
+PAGE_MINICRM_THREADS = _env_int("PAGE_MINICRM_THREADS", 16)
 
 # --- Logging -----------------------------------------------------------------------------
 
