@@ -360,6 +360,11 @@ WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
 # plus a margin before it kills it; a system check (apps/core/checks.py) warns when the
 # timeouts above let a request wait longer.
 WEB_REQUEST_TIMEOUT = _env_float("WEB_REQUEST_TIMEOUT", 60.0)
+# The longest a page waits for MiniCRM's answers (sent side by side, PAGE_MINICRM_THREADS at a
+# time) before it answers with what it has and says what is missing. Keep it well under the
+# web server's worker timeout.
+PAGE_MINICRM_BUDGET_SECONDS = _env_float("PAGE_MINICRM_BUDGET_SECONDS", 8.0)
+PAGE_MINICRM_THREADS = _env_int("PAGE_MINICRM_THREADS", 16)
 
 # --- Logging -----------------------------------------------------------------------------
 

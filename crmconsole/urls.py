@@ -3,8 +3,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.i18n import set_language
+
+from apps.core.http import IdConverter
+
+# `<id:...>`: an id that fits the databases (1 to 2**63 - 1); anything longer is a 404.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -70,6 +70,21 @@ def console_at(settings: Settings, sandbox: Sandbox, redis_url: str) -> Iterator
         use_broker(previous)
 
 
+def set_faults(sandbox: Sandbox, **faults: float) -> None:
+    """Inject faults into a sandbox (`latency` s, `error_rate` 0..1, `force_429` N)."""
+    answer = sandbox.post("/_sandbox/faults", json=faults)
+    assert answer.status_code == 200, answer.text
+
+
+def faulty_console(settings: Settings, sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    """The console at a sandbox of the test module's own, whose faults the test may set;
+    they are reset afterwards, whatever happened."""
+    try:
+        yield from console_at(settings, sandbox, redis_url)
+    finally:
+        set_faults(sandbox, latency=0, error_rate=0, force_429=0)
+
+
 def logged_in(client: Client, user: User) -> Client:
     client.force_login(user)
     return client

@@ -85,37 +85,42 @@ class CardIdsField(forms.Field):
 class CardFilterForm(forms.Form):
     """The changelist's query string: filters, field search and the page (`p`, from 1)."""
 
-    status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Status"))
     group = forms.ChoiceField(
+        label=_("Status group"),
         required=False,
         choices=[("", "—"), *((g, STATUS_GROUP_LABELS.get(g, g)) for g in STATUS_GROUPS)],
     )
-    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    field = forms.ChoiceField(required=False)
-    value = forms.CharField(required=False, max_length=200)
-    p = forms.IntegerField(required=False, min_value=1, max_value=100000)
+    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Owner"))
+    field = forms.ChoiceField(required=False, label=_("Field"))
+    value = forms.CharField(required=False, max_length=200, label=_("Value"))
+    p = forms.IntegerField(required=False, min_value=1, max_value=100000, label=_("Page"))
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
         _module_choices(self, schema)
 
     def filters(self) -> CardFilters:
-        if not self.is_valid():
-            return CardFilters()
+        """The filters that are valid; a value that is not (see `ignored`) is left out."""
+        self.is_valid()
         data = self.cleaned_data
         return CardFilters(
-            status_id=data["status"],
-            status_group=data["group"] or None,
-            owner_id=data["owner"],
-            field=data["field"] or None,
-            value=data["value"] or None,
+            status_id=data.get("status"),
+            status_group=data.get("group") or None,
+            owner_id=data.get("owner"),
+            field=data.get("field") or None,
+            value=data.get("value") or None,
         )
+
+    def ignored(self) -> list[str]:
+        """The labels of the query's values that are not valid (and so left out)."""
+        self.is_valid()
+        return [str(self.fields[name].label or name) for name in self.errors]
 
     def page(self) -> int:
         """MiniCRM's page number (from 0)."""
-        if self.is_valid() and self.cleaned_data["p"]:
-            return int(self.cleaned_data["p"]) - 1
-        return 0
+        self.is_valid()
+        return int(self.cleaned_data["p"]) - 1 if self.cleaned_data.get("p") else 0
 
 
 class BulkActionForm(forms.Form):

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from apps.contacts.selectors import contact_or_none
 from apps.core.fieldviews import FieldView, choice_id, field_views, label_of, system_views
 from apps.core.minicrm import minicrm_client
+from apps.core.parallel import PageDeadline, gather, too_slow
 from apps.core.readcache import cached_json
 from apps.core.schema_forms import editable_names
-from apps.core.selectors import Module, module_get
+from apps.core.selectors import Module, module_get, modules_all
 from apps.writes.models import Write
 from apps.writes.selectors import pending_values, writes_for_object
 from minicrm.resources.schema import FieldSpec, Schema
@@ -140,6 +142,7 @@ class CardDetail:
     todos: list[ToDoSummary]
     writes: list[Write] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
+    late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
 
     @property
     def status_id(self) -> int | None:
@@ -168,28 +171,69 @@ def card_get(*, card_id: int) -> Project:
     return Project.parse(data)
 
 
-def card_detail(*, card_id: int) -> CardDetail:
-    client = minicrm_client()
-    project = card_get(card_id=card_id)
-    module = module_get(category_id=project.category_id)
-    schema = card_schema(category_id=project.category_id)
+def _history(card_id: int) -> list[dict[str, Any]]:
+    return cast(
+        "list[dict[str, Any]]",
+        cached_json(
+            "project-history",
+            card_id,
+            lambda: [
+                change.__dict__ | {"at": _iso(change.at)}
+                for change in minicrm_client().projects.status_history(card_id)
+            ],
+        ),
+    )
+
+
+def _todos(card_id: int) -> list[dict[str, Any]]:
+    return cast(
+        "list[dict[str, Any]]",
+        cached_json(
+            "project-todos",
+            card_id,
+            lambda: [
+                todo.__dict__ | {"deadline": _iso(todo.deadline)}
+                for todo in minicrm_client().todos.list(card_id, status="All").items
+            ],
+        ),
+    )
+
+
+def card_detail(*, card_id: int, deadline: PageDeadline | None = None) -> CardDetail:
+    """A card with its page's reads (module, schema, history, to-dos, contact, company) sent
+    side by side; what MiniCRM did not answer within the page's bound is left out and named
+    in `late` (the card, its module and its fields are waited for up to the bound)."""
+    deadline = deadline or PageDeadline()
+    first = gather(
+        {"card": lambda: card_get(card_id=card_id), "modules": modules_all}, deadline=deadline
+    )
+    if first.late:
+        raise too_slow(deadline, "the card")
+    project: Project = first.results["card"]
+    module = module_get(category_id=project.category_id)  # the modules are read by now
+    rest = gather(
+        {
+            "schema": lambda: card_schema(category_id=project.category_id),
+            "history": lambda: _history(card_id),
+            "todos": lambda: _todos(card_id),
+            "contact": lambda: contact_or_none(contact_id=project.contact_id),
+            "business": lambda: contact_or_none(contact_id=project.business_id),
+        },
+        deadline=deadline,
+    )
+    if "schema" in rest.late:
+        raise too_slow(deadline, "the card's fields")
+    schema: Schema = rest.results["schema"]
+    names = {
+        "history": _("the status history"),
+        "todos": _("the to-dos"),
+        "contact": _("the contact"),
+        "business": _("the company"),
+    }
+    late = [str(names[key]) for key in rest.late]
+    history = rest.results.get("history", [])
+    todos = rest.results.get("todos", [])
     pending = pending_values(target_type="project", target_id=card_id)
-    history = cached_json(
-        "project-history",
-        card_id,
-        lambda: [
-            change.__dict__ | {"at": _iso(change.at)}
-            for change in client.projects.status_history(card_id)
-        ],
-    )
-    todos = cached_json(
-        "project-todos",
-        card_id,
-        lambda: [
-            todo.__dict__ | {"deadline": _iso(todo.deadline)}
-            for todo in client.todos.list(card_id, status="All").items
-        ],
-    )
     status_spec, owner_spec = schema.fields.get("StatusId"), schema.fields.get("UserId")
     status = label_of(status_spec, pending.get("StatusId", project.fields.get("StatusId")))
     owner = label_of(owner_spec, pending.get("UserId", project.fields.get("UserId")))
@@ -201,12 +245,13 @@ def card_detail(*, card_id: int) -> CardDetail:
         owner=owner,
         fields=field_views(schema, project.fields, pending, skip=HEADER_FIELDS),
         record=system_views(schema, project.fields),
-        contact=contact_or_none(contact_id=project.contact_id),
-        business=contact_or_none(contact_id=project.business_id),
+        contact=rest.results.get("contact"),
+        business=rest.results.get("business"),
         history=[StatusChange(**{**row, "at": to_datetime(row["at"])}) for row in history],
         todos=[ToDoSummary(**{**row, "deadline": to_datetime(row["deadline"])}) for row in todos],
         writes=list(writes_for_object(target_type="project", target_id=card_id)),
         pending=pending,
+        late=late,
     )
 
 

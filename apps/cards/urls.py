@@ -5,11 +5,11 @@ from apps.cards import views
 app_name = "cards"
 
 urlpatterns = [
-    path("modules/<int:category_id>/", views.changelist, name="changelist"),
-    path("modules/<int:category_id>/add/", views.card_add, name="add"),
-    path("modules/<int:category_id>/bulk/", views.bulk_action, name="bulk"),
-    path("cards/<int:card_id>/", views.card_page, name="card"),
-    path("cards/<int:card_id>/change/", views.card_edit, name="change"),
-    path("cards/<int:card_id>/fields/<str:name>/", views.card_field, name="field"),
-    path("cards/<int:card_id>/status/", views.card_status, name="status"),
+    path("modules/<id:category_id>/", views.changelist, name="changelist"),
+    path("modules/<id:category_id>/add/", views.card_add, name="add"),
+    path("modules/<id:category_id>/bulk/", views.bulk_action, name="bulk"),
+    path("cards/<id:card_id>/", views.card_page, name="card"),
+    path("cards/<id:card_id>/change/", views.card_edit, name="change"),
+    path("cards/<id:card_id>/fields/<str:name>/", views.card_field, name="field"),
+    path("cards/<id:card_id>/status/", views.card_status, name="status"),
 ]

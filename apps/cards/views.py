@@ -38,6 +38,12 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     page = card_list(category_id=category_id, filters=filters.filters(), page=filters.page())
+    if filters.ignored():
+        messages.warning(
+            request,
+            _("Not understood in the address, so left out: %(names)s.")
+            % {"names": ", ".join(filters.ignored())},
+        )
     context = {
         "page": page,
         "filters": filters,
@@ -171,6 +177,7 @@ def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpRespons
             card=card, field_view=next((f for f in card.fields if f.spec.name == name), None)
         )
         return render(request, "cards/_field.html", context)
+    context["seen"] = seen_json(form.raw_values)  # MiniCRM's values after a conflict
     if not request.htmx:
         return render(request, "cards/field_form.html", context)
     return render(request, "cards/_field_form.html", context)

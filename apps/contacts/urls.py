@@ -7,7 +7,7 @@ app_name = "contacts"
 urlpatterns = [
     path("contacts/", views.search, name="search"),
     path("contacts/add/", views.contact_add, name="add"),
-    path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
-    path("contacts/<int:contact_id>/change/", views.contact_edit, name="change"),
-    path("contacts/<int:contact_id>/delete/", views.contact_delete, name="delete"),
+    path("contacts/<id:contact_id>/", views.contact_page, name="contact"),
+    path("contacts/<id:contact_id>/change/", views.contact_edit, name="change"),
+    path("contacts/<id:contact_id>/delete/", views.contact_delete, name="delete"),
 ]

@@ -8,13 +8,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from apps.contacts.forms import ContactSearchForm
-from apps.contacts.selectors import contact_detail, contact_or_none, contact_search
+from apps.contacts.selectors import (
+    contact_detail,
+    contact_or_none,
+    contact_search,
+    search_terms,
+)
 from apps.contacts.services import contact_create, contact_purge, contact_update
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.minicrm import minicrm_client
 from apps.core.once import once_key
 from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
 from apps.writes.feedback import announce, outcome_of, save_through_queue
+from minicrm import BadRequest
+from minicrm.types import ContactSummary, Page
 
 CONTACT_TYPES = ("Business", "Person")
 # MiniCRM's answer when a person is still a card's main contact.
@@ -23,11 +30,24 @@ MAIN_CONTACT = "main contact"
 
 def search(request: HtmxHttpRequest) -> HttpResponse:
     form = ContactSearchForm(request.GET)
-    results = contact_search(q=form.query(), page=form.page())
+    q = form.query()
+    notice = ""
+    results: Page[ContactSummary] = Page(items=[], count=0, page=0)
+    if q and not search_terms(q):
+        notice = _("Type letters or digits: punctuation alone finds nothing.")
+    else:
+        try:
+            results = contact_search(q=q, page=form.page())
+        except BadRequest as refusal:
+            notice = _("MiniCRM could not search for “%(q)s”: %(reason)s") % {
+                "q": q,
+                "reason": refusal.message,
+            }
     template = "contacts/search.html"
     if request.htmx and request.htmx.target == "contact-results":
         template += "#results"
-    return render(request, template, {"form": form, "results": results, "q": form.query()})
+    context = {"form": form, "results": results, "q": q, "notice": notice}
+    return render(request, template, context)
 
 
 def contact_page(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
@@ -41,8 +61,10 @@ def contact_add(request: HtmxHttpRequest) -> HttpResponse:
     if contact_type not in CONTACT_TYPES:
         contact_type = "Business"
     company = None
-    if contact_type == "Person" and str(request.GET.get("business", "")).isdigit():
-        company = contact_or_none(contact_id=int(request.GET["business"]))
+    if contact_type == "Person" and "business" in request.GET:
+        company = contact_or_none(contact_id=parse_id(request.GET["business"]))
+        if company is None:
+            messages.warning(request, _("No such company: the person is added without one."))
     schema = minicrm_client().schemas.contact(contact_type)
     names = [n for n in editable_names(schema, creating=True) if n != "BusinessId"]
     form = schema_form(schema, names, data=request.POST or None, creating=True)

@@ -12,7 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from minicrm import ConnectionFailed, MiniCRMError, NotFound, RateLimited, Unauthorized
+from minicrm import (
+    ConnectionFailed,
+    MiniCRMError,
+    NotFound,
+    RateLimited,
+    RequestTimeout,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 TIMEZONE_SESSION_KEY = "console_timezone"
@@ -36,9 +43,9 @@ class UserTimezoneMiddleware:
 class MiniCRMErrorMiddleware:
     """A MiniCRM error a view did not handle becomes a page people can read, never a 500.
 
-    Not found is a normal 404 page; a spent budget says when to try again; an unreachable
-    MiniCRM or a refused API key says so. HTMX requests get the message alone, for the
-    element they were swapping.
+    Not found is a normal 404 page; a spent budget or an unreachable MiniCRM is a 503 that
+    says when to try again (Retry-After); MiniCRM's own error or a refused API key is a 502.
+    HTMX requests get the message alone, for the element they were swapping.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,8 +65,10 @@ class MiniCRMErrorMiddleware:
             status, kind = 503, "busy"
         elif isinstance(exception, Unauthorized):
             status, kind = 502, "unauthorized"
+        elif isinstance(exception, RequestTimeout):
+            status, kind = 503, "slow"
         elif isinstance(exception, ConnectionFailed):
-            status, kind = 502, "unreachable"
+            status, kind = 503, "unreachable"
         else:
             status, kind = 502, "error"
         log.warning("MiniCRM error on %s: %s", request.path, exception)
@@ -71,6 +80,6 @@ class MiniCRMErrorMiddleware:
             else ("core/minicrm_error.html")
         )
         response = render(request, template, context, status=status)
-        if kind == "busy":
+        if kind in ("busy", "slow", "unreachable", "redis"):
             response["Retry-After"] = str(retry_after)
         return response

@@ -7,7 +7,9 @@ process shares one budget and one schema cache through Redis.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -37,8 +39,22 @@ def minicrm_budget() -> RedisBudget:
     )
 
 
-@cache
+# One client (so one requests.Session, which is not thread-safe) per thread and configuration:
+# pages read MiniCRM from several threads at once (apps/core/parallel.py).
+_per_thread = threading.local()
+
+
 def _client(
+    base_url: str, system_id: str, api_key: str, redis_url: str, priority: Priority
+) -> MiniCRMClient:
+    clients: dict[tuple[Any, ...], MiniCRMClient] = _per_thread.__dict__.setdefault("clients", {})
+    key = (base_url, system_id, api_key, redis_url, priority)
+    if key not in clients:
+        clients[key] = _new_client(*key)
+    return clients[key]
+
+
+def _new_client(
     base_url: str, system_id: str, api_key: str, redis_url: str, priority: Priority
 ) -> MiniCRMClient:
     return MiniCRMClient(
@@ -53,7 +69,7 @@ def _client(
 
 
 def minicrm_client(priority: Priority = Priority.INTERACTIVE) -> MiniCRMClient:
-    """The client for this process and priority (one HTTP session each, kept for reuse)."""
+    """The client for this thread and priority (one HTTP session each, kept for reuse)."""
     return _client(
         settings.MINICRM_BASE_URL,
         settings.MINICRM_SYSTEM_ID,

@@ -204,6 +204,8 @@ class SchemaForm(forms.Form):
     schema: Schema
     raw_values: dict[str, Any]
     creating: bool = False
+    # After a conflict: the clashing fields, MiniCRM's value and the user's (for the template).
+    conflict: list[dict[str, str]] | None = None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -281,10 +283,34 @@ def seen_json(values: dict[str, Any]) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)
 
 
+# A form's `seen` carries one record's values: a few kilobytes, nested a level or two (lists of
+# labels). Anything much larger or deeper was not written by the console.
+SEEN_MAX_CHARS = 256 * 1024
+SEEN_MAX_DEPTH = 4
+
+
+def _seen_value(value: Any, depth: int = 1) -> bool:
+    if depth > SEEN_MAX_DEPTH:
+        return False
+    if isinstance(value, list):
+        return all(_seen_value(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(_seen_value(item, depth + 1) for item in value.values())
+    return isinstance(value, str | int | float | bool | type(None))
+
+
 def seen_from(data: Any) -> dict[str, Any] | None:
-    """The values a submitted form carried in its `seen` field (None when missing or bad)."""
-    try:
-        value = json.loads(data.get("seen") or "null")
-    except ValueError:
+    """The values a submitted form carried in its `seen` field (None when missing or bad:
+    not JSON, too large, or not a flat object of values as `seen_json` writes it)."""
+    raw = data.get("seen") or "null"
+    if not isinstance(raw, str) or len(raw) > SEEN_MAX_CHARS:
         return None
-    return value if isinstance(value, dict) else None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and _seen_value(item) for name, item in value.items()
+    ):
+        return None
+    return value

@@ -41,25 +41,30 @@ class Module:
     is_helpdesk: bool = False
 
 
-def module_list() -> list[Module]:
-    """MiniCRM's modules in their own order; empty (not an error) when MiniCRM is away."""
-    try:
-        rows = cached_json(
-            "categories",
-            "all",
-            lambda: [
-                {"id": c.id, "name": c.name, "type": c.type}
-                for c in minicrm_client().categories.list()
-            ],
-        )
-    except (MiniCRMError, redis.RedisError):
-        return []
+def modules_all() -> list[Module]:
+    """MiniCRM's modules in their own order; MiniCRM's error when it cannot list them."""
+    rows = cached_json(
+        "categories",
+        "all",
+        lambda: [
+            {"id": c.id, "name": c.name, "type": c.type} for c in minicrm_client().categories.list()
+        ],
+    )
     return [Module(row["id"], row["name"], row["type"] == "HelpDesk") for row in rows]
 
 
+def module_list() -> list[Module]:
+    """MiniCRM's modules for the navigation; empty (not an error) when MiniCRM is away."""
+    try:
+        return modules_all()
+    except (MiniCRMError, redis.RedisError):
+        return []
+
+
 def module_get(*, category_id: int) -> Module:
-    """One module; NotFound when MiniCRM has no such module."""
-    for module in module_list():
+    """One module; NotFound only when MiniCRM listed its modules and this is not one of them
+    (an unreachable or failing MiniCRM raises its own error, not a 404)."""
+    for module in modules_all():
         if module.id == category_id:
             return module
     raise NotFound(f"Module {category_id} not found.")

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.middleware import TIMEZONE_SESSION_KEY
 from apps.core.permissions import admin_only
 from apps.core.selectors import (
@@ -50,7 +50,10 @@ def preferences(request: HtmxHttpRequest) -> HttpResponse:
     users = minicrm_users()
     if request.method == "POST" and "minicrm_user" in request.POST:
         raw = request.POST.get("minicrm_user", "")
-        chosen = int(raw) if raw.isdigit() and int(raw) in users else None
+        chosen = parse_id(raw)
+        if raw and chosen not in users:
+            messages.error(request, _("Choose one of MiniCRM's users from the list."))
+            return redirect("core:preferences")
         minicrm_user_set(user=request.user, minicrm_user_id=chosen)
         messages.success(request, _("Saved."))
         return redirect("core:preferences")

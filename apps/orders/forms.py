@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.http import IdField
 from apps.core.once import once_field
 from apps.orders.services import CURRENCIES, VAT_RATES
 
@@ -15,9 +16,7 @@ BUYER_FIELDS = ("Name", "PostalCode", "City", "Address", "VatNumber")
 
 
 class OrderForm(forms.Form):
-    customer = forms.IntegerField(
-        label=_("Customer (contact id)"), min_value=1, max_value=2**63 - 1
-    )
+    customer = IdField(label=_("Customer (contact id)"))
     currency = forms.ChoiceField(
         label=_("Currency"),
         choices=[(c, c) for c in CURRENCIES],

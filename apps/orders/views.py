@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.contacts.selectors import contact_or_none
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.once import once_key
 from apps.core.readcache import forget
 from apps.core.schema_forms import editable_names, schema_form
@@ -77,9 +77,13 @@ def order_index(request: HtmxHttpRequest) -> HttpResponse:
 
 def order_add(request: HtmxHttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"currency": "HUF"}
-    if str(request.GET.get("customer", "")).isdigit():
-        initial["customer"] = int(request.GET["customer"])
-        customer = contact_or_none(contact_id=initial["customer"])
+    if "customer" in request.GET:
+        customer_id = parse_id(request.GET["customer"])
+        customer = contact_or_none(contact_id=customer_id)
+        if customer_id is None:
+            messages.warning(request, _("The customer in the address is not a contact id."))
+        else:
+            initial["customer"] = customer_id
         if customer is not None:
             initial["buyer_Name"] = customer.name
     form = OrderForm(request.POST or None, initial=initial)

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.schema_forms import SchemaForm
 from apps.writes.models import Write
 from apps.writes.selectors import write_eta, write_wait
+from apps.writes.services import QUEUE_UNREACHABLE as QUEUE_UNREACHABLE_ERROR
 from apps.writes.services import write_discard
 from minicrm.resources.schema import SchemaValidationError
+
+QUEUE_UNREACHABLE = gettext_lazy(
+    "Saved and queued, but the queue cannot be reached right now: the change will be sent to "
+    "MiniCRM when the queue is back."
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,12 @@ class Outcome:
         return self.write.state in Write.PENDING_STATES
 
     @property
+    def waiting_for_queue(self) -> bool:
+        """Stored, but no task could be started (the queue, Redis, is unreachable): beat's
+        sweep sends it once the queue is back."""
+        return self.queued and self.write.last_error == QUEUE_UNREACHABLE_ERROR
+
+    @property
     def field(self) -> str:
         if self.write.state == Write.State.CONFLICT:
             names = list(((self.write.result or {}).get("conflict") or {}).keys())
@@ -52,10 +66,10 @@ class Outcome:
             clashes = (self.write.result or {}).get("conflict") or {}
             parts = [
                 _("%(field)s was changed in MiniCRM to “%(now)s” since you opened it.")
-                % {"field": name, "now": clash.get("now")}
+                % {"field": name, "now": _shown(clash.get("now"))}
                 for name, clash in clashes.items()
             ]
-            return " ".join(parts) + " " + _("Check it and save again.")
+            return " ".join(parts) + " " + _("Save again to keep yours, or take theirs.")
         return self.write.last_error
 
 
@@ -73,6 +87,8 @@ def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
     """Tell the user how their change went, as a message on the next page."""
     if outcome.done:
         messages.success(request, done)
+    elif outcome.waiting_for_queue:
+        messages.warning(request, QUEUE_UNREACHABLE)
     elif outcome.queued:
         messages.info(
             request,
@@ -82,6 +98,31 @@ def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:
     else:
         messages.error(
             request, _("MiniCRM refused the change: %(reason)s") % {"reason": outcome.message}
+        )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _offer_resolution(form: SchemaForm, outcome: Outcome) -> None:
+    """After a conflict the form offers "keep mine" and "take theirs": what the user now saw
+    of the clashing fields is MiniCRM's current value, so saving again overwrites it (and is
+    no conflict), and the page read afresh shows MiniCRM's value (its cache was forgotten)."""
+    clashes = (outcome.write.result or {}).get("conflict") or {}
+    form.conflict = []
+    for name, clash in clashes.items():
+        form.raw_values[name] = clash.get("now")
+        field = form.fields.get(name)
+        form.conflict.append(
+            {
+                "field": name,
+                "label": str(field.label) if field is not None and field.label else name,
+                "now": _shown(clash.get("now")),
+                "mine": _shown(clash.get("mine")),
+            }
         )
 
 
@@ -102,6 +143,8 @@ def save_through_queue(
     if write is None:  # nothing to change
         return Outcome(Write(state=Write.State.DONE))
     outcome = outcome_of(write)
+    if outcome.write.state == Write.State.CONFLICT:
+        _offer_resolution(form, outcome)
     if outcome.refused:
         form.add_api_errors({outcome.field: outcome.message})
         return None

@@ -23,7 +23,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from redis.exceptions import LockError
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from redis.exceptions import LockError, RedisError
 
 from apps.core.minicrm import minicrm_client, redis_connection
 from apps.core.readcache import forget_object
@@ -48,6 +49,10 @@ DRAINERS = 4  # tasks started for a bulk job or by the sweep
 HEARTBEAT_KEY = "minicrm:writes:draining"
 
 Requester = User | AnonymousUser | None
+# What publishing a task raises when the broker (Redis) is down.
+BROKER_ERRORS = (BrokerUnreachable, RedisError, OSError)
+# A queued write's last error when no task could be started for it.
+QUEUE_UNREACHABLE = "The queue (Redis) could not be reached: the write waits for the sweep."
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -134,12 +139,22 @@ def bulk_update(
 
 
 def _start_after_commit(write_ids: list[int]) -> None:
+    """After commit, start a task per write. The outbox row is the truth: when the broker
+    cannot be reached, the write stays queued with QUEUE_UNREACHABLE as its last error (the
+    page says so) and beat's sweep starts it once the queue is back."""
+
     def start() -> None:
         from apps.writes.tasks import send_write
 
         Write.objects.filter(pk__in=write_ids).update(enqueued_at=timezone.now())
-        for write_id in write_ids:
-            send_write.delay(write_id)
+        try:
+            for write_id in write_ids:
+                send_write.delay(write_id)
+        except BROKER_ERRORS as error:
+            log.warning("queue unreachable; writes %s wait for the sweep: %s", write_ids, error)
+            Write.objects.filter(pk__in=write_ids, state=Write.State.QUEUED).update(
+                enqueued_at=None, last_error=QUEUE_UNREACHABLE
+            )
 
     transaction.on_commit(start)
 
@@ -163,6 +178,7 @@ def write_retry(*, write_id: int, overwrite: bool = False) -> Write:
         write.error_field = ""
         write.save()
         _start_after_commit([write.pk])
+    write.refresh_from_db()  # as the start after commit left it (enqueued or not)
     return write
 
 
@@ -345,8 +361,11 @@ def _finish(
         write.save()
         if state == Write.State.DONE:
             _start_next_after_commit(write)
+    if state in (Write.State.DONE, Write.State.CONFLICT):
+        # The next read shows the change, or (in a conflict) MiniCRM's value the user has to
+        # see before deciding.
+        forget_object(write.target_type, write.target_id)
     if state == Write.State.DONE:
-        forget_object(write.target_type, write.target_id)  # the next read shows the change
         write_done.send(sender=Write, write=write)
     else:
         log.warning("write %s %s: %s", write.pk, state, error)

@@ -6,7 +6,7 @@ app_name = "writes"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
-    path("queue/<int:write_id>/retry/", views.retry, name="retry"),
-    path("queue/<int:write_id>/discard/", views.discard, name="discard"),
-    path("queue/jobs/<int:job_id>/", views.job, name="job"),
+    path("queue/<id:write_id>/retry/", views.retry, name="retry"),
+    path("queue/<id:write_id>/discard/", views.discard, name="discard"),
+    path("queue/jobs/<id:job_id>/", views.job, name="job"),
 ]

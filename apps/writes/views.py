@@ -6,14 +6,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, safe_next
 from apps.writes.models import BulkJob, Write
 from apps.writes.selectors import bulk_job_progress, queue_status
-from apps.writes.services import write_discard, write_retry
+from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry
 
 SHOWN = 100
 
@@ -44,9 +45,17 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 def retry(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
     get_object_or_404(Write, pk=write_id)
     write = write_retry(write_id=write_id, overwrite=request.POST.get("overwrite") == "1")
-    if write.state == Write.State.QUEUED:
+    if write.state == Write.State.QUEUED and write.last_error == QUEUE_UNREACHABLE:
+        messages.warning(
+            request,
+            _(
+                "The change is queued again, but the queue cannot be reached right now: it "
+                "will be sent to MiniCRM when the queue is back."
+            ),
+        )
+    elif write.state == Write.State.QUEUED:
         messages.info(request, _("The change is queued again."))
-    return redirect(request.POST.get("next") or "writes:queue")
+    return redirect(safe_next(request, reverse("writes:queue")))
 
 
 @require_POST
@@ -55,7 +64,7 @@ def discard(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
     write = write_discard(write_id=write_id)
     if write.state == Write.State.DISCARDED:
         messages.info(request, _("The change was discarded; MiniCRM keeps its own value."))
-    return redirect(request.POST.get("next") or "writes:queue")
+    return redirect(safe_next(request, reverse("writes:queue")))
 
 
 def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:

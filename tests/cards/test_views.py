@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,15 +15,18 @@ from pytest_django.fixtures import Settings
 
 from apps.cards.services import card_update
 from apps.core.minicrm import minicrm_budget
+from apps.core.parallel import wait_idle
+from apps.core.readcache import forget
 from apps.writes.models import BulkJob, Write
 from minicrm import Priority
-from tests.conftest import Sandbox, SandboxStarter
+from tests.conftest import Sandbox, SandboxStarter, free_port
 from tests.viewsupport import (
     BackgroundSender,
     Node,
     console_at,
     dom,
     errors_of,
+    faulty_console,
     field_row,
     form_data,
     is_full_page,
@@ -30,6 +34,7 @@ from tests.viewsupport import (
     sandbox_count,
     sandbox_ids,
     send,
+    set_faults,
 )
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +192,19 @@ def test_odd_query_strings_are_no_error(
 
     assert response.status_code == 200
     assert dom(response).has(id="result_list")
+
+
+@pytest.mark.parametrize("bad", ["²", str(2**64 + 1), "nope"])
+def test_a_bad_filter_is_left_out_with_a_message_and_the_others_still_apply(
+    user_client: Client, demo: Sandbox, bad: str
+) -> None:
+    status = row_ids(user_client.get(f"/modules/{SALES}/", {"status": "5006"}))
+
+    response = user_client.get(f"/modules/{SALES}/", {"status": "5006", "owner": bad, "p": bad})
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["Not understood in the address, so left out: Owner, Page."]
+    assert row_ids(response) == status
 
 
 def test_unknown_module_is_a_not_found_page(user_client: Client, doc: Sandbox) -> None:
@@ -1094,3 +1112,189 @@ def test_inline_edit_of_a_digit_multi_select_ticks_its_labels(
     assert sorted(ticked(form, "f-Hazi-Hazi")) == sorted(HOUSES)
     user_client.post(f"/cards/{FLAT}/fields/Hazi/", form_data(form), headers=headers)
     assert not Write.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "seen",
+    ["[" * 100_000 + "]" * 100_000, json.dumps({"Name": "x" * 300_000}), '{"a": [[[[[1]]]]]}'],
+    ids=["deeply-nested", "huge", "nested-object"],
+)
+def test_a_forged_seen_field_is_ignored_not_a_500(
+    user_client: Client, doc: Sandbox, seen: str
+) -> None:
+    card_id = new_card(doc)
+    data = form_data(change_form(user_client, card_id), VarhatoArbevetel="4242", seen=seen)
+
+    response = user_client.post(f"/cards/{card_id}/change/", data)
+
+    assert response.status_code == 302
+    # What the page showed stands in for the forged values.
+    assert Write.objects.get().seen == {"VarhatoArbevetel": ""}
+
+
+# -- MiniCRM away, failing or refusing -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def faulty_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    return module_sandbox_factory("doc")
+
+
+@pytest.fixture
+def faulty(
+    settings: Settings, faulty_sandbox: Sandbox, redis_url: str, user_client: Client
+) -> Iterator[Sandbox]:
+    """The console at a sandbox that will fail, after the module's fields were read (schemas
+    are kept for long) and when the short-lived list of modules has expired."""
+    for sandbox in faulty_console(settings, faulty_sandbox, redis_url):
+        assert user_client.get("/modules/10/").status_code == 200
+        forget("categories", "all")
+        yield sandbox
+
+
+def test_a_failing_minicrm_is_said_as_such_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox
+) -> None:
+    set_faults(faulty, error_rate=1)
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 502
+    page = dom(response)
+    assert page.find("h1").text == "MiniCRM is not answering as it should"
+    assert "MiniCRM answered with an error: MiniCRM answered 500" in page.by_id("content").text
+
+
+def test_an_unreachable_minicrm_is_said_as_such_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox, settings: Settings
+) -> None:
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert "MiniCRM cannot be reached right now." in dom(response).by_id("content").text
+
+
+def test_minicrm_s_429s_are_said_as_a_busy_budget_not_as_a_missing_module(
+    user_client: Client, faulty: Sandbox
+) -> None:
+    set_faults(faulty, force_429=1000)
+
+    response = user_client.get("/modules/10/")
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert dom(response).find("h1").text == "One moment"
+
+
+# -- edit conflicts -------------------------------------------------------------------------------
+
+
+def save_with_a_quick_worker(client: Client, path: str, data: dict, **headers: str) -> Any:
+    sender = BackgroundSender()
+    sender.start()
+    response = client.post(path, data, headers=headers)
+    sender.join()
+    return response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_conflict_shows_minicrm_s_value_and_can_be_resolved(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(doc, AutoSalesV3_Qualification=3101)
+    form = change_form(user_client, card_id)  # the console has read (and cached) the card
+    # Meanwhile someone changes the same field in MiniCRM.
+    assert doc.put(f"/Api/R3/Project/{card_id}", json={QUALIFICATION: 3102}).status_code == 200
+    theirs = doc.get(f"/Api/R3/Project/{card_id}").json()[QUALIFICATION]
+    settings.WRITE_WAIT_SECONDS = 10
+
+    response = save_with_a_quick_worker(
+        user_client, f"/cards/{card_id}/change/", form_data(form, **{QUALIFICATION: "3105"})
+    )
+
+    assert response.status_code == 200
+    page = dom(response)
+    conflict = page.by_id("conflict")
+    assert f"MiniCRM now has “{theirs}”; yours is “Hideg”." in conflict.text
+    assert conflict.find("button", name="keep").text == "Keep mine (overwrite MiniCRM's value)"
+    take_theirs = conflict.find("a", class_="take-theirs")
+    assert take_theirs.attrs["href"] == f"/cards/{card_id}/change/"
+    assert errors_of(field_row(page, QUALIFICATION)) == [
+        f"{QUALIFICATION} was changed in MiniCRM to “{theirs}” since you opened it. "
+        "Save again to keep yours, or take theirs."
+    ]
+    # The card page and the form show MiniCRM's value at once, not the cached one.
+    assert cell(dom(user_client.get(f"/cards/{card_id}/")), QUALIFICATION).text == theirs
+    fresh = dom(user_client.get(take_theirs.attrs["href"])).find("select", name=QUALIFICATION)
+    assert [label for _v, label, selected in fresh.options() if selected] == [theirs]
+
+    # Keep mine: saving the form again overwrites MiniCRM's value, with no second conflict.
+    again = page.find("form", class_="schema-form")
+    response = save_with_a_quick_worker(user_client, f"/cards/{card_id}/change/", form_data(again))
+
+    assert response.status_code == 302
+    assert Write.objects.filter(state=Write.State.CONFLICT).count() == 0
+    assert Write.objects.filter(state=Write.State.DONE).count() == 1
+    assert doc.get(f"/Api/R3/Project/{card_id}").json()[QUALIFICATION] == "Hideg"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inline_edit_conflict_offers_both_ways_and_saving_again_keeps_mine(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(doc, VarhatoArbevetel=100)
+    path = f"/cards/{card_id}/fields/VarhatoArbevetel/"
+    row = dom(user_client.get(path, headers={"HX-Request": "true"})).find("form")
+    assert doc.put(f"/Api/R3/Project/{card_id}", json={"VarhatoArbevetel": 200}).status_code == 200
+    settings.WRITE_WAIT_SECONDS = 10
+
+    response = save_with_a_quick_worker(
+        user_client,
+        path,
+        form_data(row, **{"f-VarhatoArbevetel-VarhatoArbevetel": "300"}),
+        **{"HX-Request": "true"},
+    )
+
+    part = dom(response)
+    conflict = part.by_id("conflict")
+    assert "MiniCRM now has “200”; yours is “300”." in conflict.text
+    assert conflict.find("a", class_="take-theirs").attrs["hx-get"] == path
+    save_with_a_quick_worker(
+        user_client, path, form_data(part.find("form")), **{"HX-Request": "true"}
+    )
+
+    assert doc.get(f"/Api/R3/Project/{card_id}").json()["VarhatoArbevetel"] == 300
+
+
+# -- a slow MiniCRM -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slow(settings: Settings, faulty_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    try:
+        yield from faulty_console(settings, faulty_sandbox, redis_url)
+    finally:
+        wait_idle()  # reads still running after a page answered fill this test's cache only
+
+
+def test_a_card_page_answers_at_its_bound_and_says_what_is_missing(
+    user_client: Client, slow: Sandbox, settings: Settings
+) -> None:
+    assert user_client.get("/cards/2056/").status_code == 200  # the card and its fields: cached
+    forget("project-history", 2056)
+    forget("project-todos", 2056)
+    settings.PAGE_MINICRM_BUDGET_SECONDS = 1
+    set_faults(slow, latency=3)
+
+    response = user_client.get("/cards/2056/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.by_id("page-late").text == (
+        "Some of this page could not be loaded from MiniCRM in time: the status history, "
+        "the to-dos. Reload the page to try again."
+    )
+    assert page.by_id("card-contact").text == "Leskó Norbert"

@@ -3,25 +3,33 @@ edit and delete, against the doc and demo sandboxes."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from collections.abc import Iterator
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.test import Client
+from pytest_django.fixtures import Settings
 
+from apps.core.parallel import wait_idle
+from apps.core.readcache import forget_kind
 from apps.writes.models import Write
-from tests.conftest import Sandbox
+from tests.conftest import Sandbox, SandboxStarter
 from tests.viewsupport import (
     BackgroundSender,
     Node,
     dom,
     errors_of,
+    faulty_console,
     field_row,
     form_data,
     is_full_page,
     messages_of,
     sandbox_ids,
     send,
+    set_faults,
 )
 
 pytestmark = pytest.mark.django_db
@@ -589,3 +597,182 @@ def test_an_odd_value_minicrm_holds_does_not_block_saving_another_field(
         f"/contacts/{contact_id}/change/", form_data(form, Email="még mindig rossz")
     )
     assert errors_of(field_row(dom(response), "Email")) == ["Enter a valid email address."]
+
+
+# -- search with punctuation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["Leskó-", "*Leskó*", "%Leskó", "Leskó\\", "<Leskó>", '"Leskó"', "'Leskó'"]
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_search_with_punctuation_searches_the_words(
+    user_client: Client, doc: Sandbox, query: str, htmx: bool
+) -> None:
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    assert result_ids(response) == sandbox_ids(doc, "Contact", Query="Leskó")
+
+
+@pytest.mark.parametrize("query", ["-", "*", "%", "\\", "<", '"', "'", "- * %"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_search_of_punctuation_alone_is_an_empty_search_with_a_hint(
+    user_client: Client, doc: Sandbox, query: str, htmx: bool
+) -> None:
+    doc.delete("/_sandbox/requests")
+
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    results = dom(response).by_id("contact-results")
+    assert results.find("p", class_="errornote").text == (
+        "Type letters or digits: punctuation alone finds nothing."
+    )
+    searches = [r for r in doc.get("/_sandbox/requests").json() if r["path"] == "/Api/R3/Contact"]
+    assert searches == []
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_search_minicrm_refuses_is_said_as_such(
+    user_client: Client, doc: Sandbox, htmx: bool
+) -> None:
+    # A letter to Python that MiniCRM's (the sandbox's) word folding drops: it answers 400.
+    query = "\N{GREEK YPOGEGRAMMENI}"
+
+    response = user_client.get("/contacts/", {"q": query}, headers=HTMX if htmx else {})
+
+    assert response.status_code == 200
+    assert dom(response).by_id("contact-results").find("p", class_="errornote").text == (
+        f"MiniCRM could not search for “{query}”: Invalid value '' for the Query parameter."
+    )
+
+
+# -- edit conflicts -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_edit_conflict_shows_minicrm_s_value_and_saving_again_keeps_mine(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    name = f"Ütköző {uuid.uuid4().hex[:8]} Kft."
+    created = doc.put("/Api/R3/Contact", json={"Type": "Business", "Name": name, "Phone": "1"})
+    contact_id = int(created.json()["Id"])
+    path = f"/contacts/{contact_id}/change/"
+    form = dom(user_client.get(path)).find("form", class_="schema-form")
+    assert doc.put(f"/Api/R3/Contact/{contact_id}", json={"Phone": "2222"}).status_code == 200
+    settings.WRITE_WAIT_SECONDS = 10
+
+    sender = BackgroundSender()
+    sender.start()
+    response = user_client.post(path, form_data(form, Phone="3333"))
+    sender.join()
+
+    page = dom(response)
+    assert "MiniCRM now has “2222”; yours is “3333”." in page.by_id("conflict").text
+    assert "2222" in dom(user_client.get(f"/contacts/{contact_id}/")).by_id("content").text
+    sender = BackgroundSender()
+    sender.start()
+    response = user_client.post(path, form_data(page.find("form", class_="schema-form")))
+    sender.join()
+
+    assert response.status_code == 302
+    assert doc.get(f"/Api/R3/Contact/{contact_id}").json()["Phone"] == "3333"
+
+
+# -- a slow MiniCRM -------------------------------------------------------------------------
+
+COMPANY = 7505  # Leskó Norbert's company in the doc seed
+
+
+@pytest.fixture(scope="module")
+def slow_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    return module_sandbox_factory("doc")
+
+
+@pytest.fixture
+def slow(settings: Settings, slow_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    try:
+        yield from faulty_console(settings, slow_sandbox, redis_url)
+    finally:
+        wait_idle()  # reads still running after a page answered fill this test's cache only
+
+
+def card_groups(response) -> dict[str, list[str]]:
+    """The company page's cards: module heading -> the cards listed under it."""
+    groups: dict[str, list[str]] = {}
+    heading = ""
+    for node in dom(response).by_id("contact-cards").children:
+        if isinstance(node, str):
+            continue
+        if node.tag == "h3":
+            heading = node.text
+            groups[heading] = []
+        elif node.tag == "ul" and heading:
+            groups[heading] += [a.text for a in node.find_all("a")]
+    return groups
+
+
+def test_a_slow_minicrm_s_answers_for_a_company_page_come_side_by_side(
+    user_client: Client, slow: Sandbox
+) -> None:
+    settings = django_settings
+    expected = card_groups(user_client.get(f"/contacts/{COMPANY}/"))
+    assert len(expected) >= 2  # cards in several modules
+    modules = len(slow.get("/Api/R3/Category").json())
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # nothing cached: every read goes out
+    # One request after another (contact, modules, schema, persons and a search per module)
+    # would take longer than the page's bound of 8 s.
+    latency = 1.0
+    assert (4 + modules) * latency > settings.PAGE_MINICRM_BUDGET_SECONDS
+    set_faults(slow, latency=latency)
+    slow.delete("/_sandbox/requests")
+
+    response = user_client.get(f"/contacts/{COMPANY}/")
+
+    assert response.status_code == 200
+    assert not dom(response).has(id="page-late")
+    # The searches of the modules went out side by side: in one wave (two with more modules
+    # than threads), not one after another (a wave per module).
+    times = sorted(
+        r["t"] for r in slow.get("/_sandbox/requests").json() if r["path"] == "/Api/R3/Project"
+    )
+    assert len(times) == modules
+    waves = 1 + sum(1 for a, b in itertools.pairwise(times) if b - a > latency / 2)
+    assert waves <= 2
+    assert card_groups(response) == expected
+    assert dom(response).by_id("company-people").find("a").text == "Leskó Norbert"
+
+
+def test_a_page_answers_at_its_bound_with_what_it_has_and_says_what_is_missing(
+    user_client: Client, slow: Sandbox, settings: Settings
+) -> None:
+    user_client.get(f"/contacts/{COMPANY}/")  # the company, its fields and the modules: cached
+    forget_kind("contact-people")
+    forget_kind("contact-cards")
+    settings.PAGE_MINICRM_BUDGET_SECONDS = 1
+    set_faults(slow, latency=3)
+
+    response = user_client.get(f"/contacts/{COMPANY}/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    note = page.by_id("page-late").text
+    assert note.startswith(
+        "Some of this page could not be loaded from MiniCRM in time: the company's persons, "
+        "cards in "
+    )
+    assert "Reload the page to try again." in note
+    assert card_groups(response) == {}
+
+
+def test_a_page_whose_record_does_not_arrive_in_time_says_minicrm_is_slow(
+    user_client: Client, slow: Sandbox, settings: Settings
+) -> None:
+    settings.PAGE_MINICRM_BUDGET_SECONDS = 1
+    set_faults(slow, latency=3)
+
+    response = user_client.get(f"/contacts/{COMPANY}/")
+
+    assert response.status_code == 503
+    assert "MiniCRM is answering too slowly right now" in dom(response).by_id("content").text

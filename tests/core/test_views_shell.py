@@ -257,3 +257,43 @@ def test_refresh_schema_is_refused_to_non_administrators(
 
 def test_refresh_schema_needs_a_post(client: Client, doc: Sandbox, admin_account: User) -> None:
     assert logged_in(client, admin_account).get("/settings/schema/refresh/").status_code == 405
+
+
+# -- ids in URLs, query strings and hidden fields ----------------------------------------------
+
+BAD_IDS = ["²", "١٢", "0", "-1", str(2**63), str(2**64 + 1), "12a", " 7", "9" * 40]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_a_bad_customer_or_company_id_is_ignored_with_a_message(
+    user_client: Client, doc: Sandbox, bad: str
+) -> None:
+    order = user_client.get("/orders/add/", {"customer": bad})
+    person = user_client.get("/contacts/add/", {"type": "Person", "business": bad})
+
+    assert order.status_code == 200
+    assert dom(order).find("input", name="customer").attrs.get("value", "") == ""
+    assert messages_of(order) == ["The customer in the address is not a contact id."]
+    assert person.status_code == 200
+    assert messages_of(person) == ["No such company: the person is added without one."]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_a_bad_minicrm_user_in_preferences_is_refused(
+    user_client: Client, doc: Sandbox, bad: str
+) -> None:
+    response = user_client.post("/preferences/", {"minicrm_user": bad}, follow=True)
+
+    assert response.status_code == 200
+    assert messages_of(response) == ["Choose one of MiniCRM's users from the list."]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/cards/{}/", "/contacts/{}/", "/orders/{}/", "/todos/{}/change/", "/queue/jobs/{}/"],
+)
+def test_an_id_past_64_bits_in_a_url_is_not_found(
+    user_client: Client, doc: Sandbox, path: str
+) -> None:
+    assert user_client.get(path.format(2**64 + 1)).status_code == 404
+    assert user_client.get(path.format(2**63)).status_code == 404

@@ -875,4 +875,24 @@ def test_the_order_fields_in_hungarian_round_trip_unchanged(
     response = hungarian.post(form.attrs["action"], form_data(form))
 
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("customer", "message"),
+    [
+        ("²", "Enter a whole number."),
+        ("١٢", "Enter a whole number."),
+        (str(2**64 + 1), "Ensure this value is less than or equal to 9223372036854775807."),
+        ("0", "Ensure this value is greater than or equal to 1."),
+    ],
+)
+def test_a_customer_that_is_no_id_is_a_form_error(
+    user_client: Client, doc: Sandbox, customer: str, message: str
+) -> None:
+    response = user_client.post(
+        "/orders/add/", {**new_order_form(customer=customer), **item_data(ROWS)}
+    )
+
+    assert response.status_code == 200
+    assert errors_of(dom(response).by_id("row-customer")) == [message]
     assert not Write.objects.exists()

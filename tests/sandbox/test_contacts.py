@@ -103,6 +103,14 @@ def test_search_query_is_accent_and_case_insensitive_whole_word(sandbox_doc):
     assert 7506 not in result_ids(search(sandbox_doc, "Contact", Query="eskó"))
 
 
+def test_search_query_has_no_wildcards(sandbox_doc):
+    # "_" is a word character to the whole-word search, and a LIKE wildcard to SQLite: it must
+    # match only a word "_" (there is none), not every one-letter word.
+    assert search(sandbox_doc, "Contact", Query="_")["Count"] == 0
+    assert search(sandbox_doc, "Contact", Query="lesk_")["Count"] == 0
+    assert 7506 in result_ids(search(sandbox_doc, "Contact", Query="Leskó"))
+
+
 def test_search_query_by_phone_suffix(sandbox_doc):
     body = search(sandbox_doc, "Contact", Query="2367532")
     assert body["Count"] == 1

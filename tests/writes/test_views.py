@@ -9,11 +9,13 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from apps.writes.models import BulkJob, Write
-from tests.conftest import Sandbox
+from apps.writes.services import QUEUE_UNREACHABLE
+from tests.conftest import Sandbox, free_port
 from tests.viewsupport import doc as doc  # the view tests' fixtures, re-exported
-from tests.viewsupport import dom, is_full_page, messages_of, send
+from tests.viewsupport import dom, is_full_page, messages_of, send, use_broker
 from tests.viewsupport import staff_user as staff_user
 from tests.viewsupport import user_client as user_client
 
@@ -255,3 +257,47 @@ def test_unknown_job_is_not_found(user_client: Client, doc: Sandbox) -> None:
 
     assert response.status_code == 404
     assert dom(response).find("h1").text == "Not found"
+
+
+@pytest.mark.parametrize(
+    "next_url", ["foo", "javascript:alert(1)", "https://evil.example/", "//evil.example/", ""]
+)
+@pytest.mark.parametrize("action", ["retry", "discard"])
+def test_retry_and_discard_go_back_only_to_a_page_of_the_console(
+    user_client: Client, doc: Sandbox, action: str, next_url: str
+) -> None:
+    write = make_write(Write.State.FAILED, last_error="boom")
+
+    response = user_client.post(f"/queue/{write.pk}/{action}/", {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/queue/"
+    expected = Write.State.QUEUED if action == "retry" else Write.State.DISCARDED
+    assert Write.objects.get(pk=write.pk).state == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_with_the_queue_down_says_the_change_waits_for_it(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    # Redis (the broker) is down: nothing listens on the port.
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = dead
+    use_broker(dead)
+    write = make_write(Write.State.FAILED, last_error="boom")
+
+    response = user_client.post(f"/queue/{write.pk}/retry/", {"next": "/cards/2056/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/cards/2056/"
+    retried = Write.objects.get(pk=write.pk)
+    # Stored as queued (beat's sweep sends it once the queue is back), and says why it waits.
+    assert (retried.state, retried.enqueued_at) == (Write.State.QUEUED, None)
+    assert retried.last_error == QUEUE_UNREACHABLE
+    page = user_client.get("/queue/")
+    assert page.status_code == 200
+    assert messages_of(page) == [
+        "The change is queued again, but the queue cannot be reached right now: it will be "
+        "sent to MiniCRM when the queue is back."
+    ]
+    assert count(dom(page), "queued") == "1"

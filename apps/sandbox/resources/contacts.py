@@ -76,18 +76,24 @@ def search(ctx: Ctx, params: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def like_literal(text: str) -> str:
+    """Text for a LIKE pattern that matches it literally (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _query_clause(query: str, args: list[Any]) -> str:
     words = fold(query).split()
     if not words:
         raise bad_request("Invalid value '' for the Query parameter.")
     word_clauses = []
     for word in words:
-        word_clauses.append("(' ' || words || ' ') LIKE ?")
-        args.append(f"% {word} %")
+        # A word is matched as itself: "_" and "%" are no wildcards (fold keeps "_").
+        word_clauses.append("(' ' || words || ' ') LIKE ? ESCAPE '\\'")
+        args.append(f"% {like_literal(word)} %")
     clause = "(" + " AND ".join(word_clauses) + ")"
     if looks_like_phone(query):
-        clause = f"({clause} OR (phone != '' AND phone LIKE ?))"
-        args.append(f"%{phone_digits(query)}")
+        clause = f"({clause} OR (phone != '' AND phone LIKE ? ESCAPE '\\'))"
+        args.append(f"%{like_literal(phone_digits(query))}")
     return clause
 
 
