@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -46,7 +47,9 @@ class Gunicorn:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
-                    str(REPO_ROOT / ".venv/bin/gunicorn"),
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
                     "crmconsole.wsgi",
                     "-b",
                     f"127.0.0.1:{self.port}",
