@@ -23,6 +23,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 from redis.exceptions import LockError
 
 from apps.core.minicrm import minicrm_client, redis_connection
@@ -91,6 +92,10 @@ def bulk_update(
 ) -> BulkJob:
     """Queue the same change for many objects as one job with progress."""
     ids = list(dict.fromkeys(int(i) for i in target_ids))
+    # A description quotes the value, which may be longer than the column (PostgreSQL refuses
+    # to store that, SQLite would keep it whole).
+    limit = BulkJob._meta.get_field("description").max_length or 300
+    description = Truncator(description).chars(limit)
     kind = {"project": Write.Kind.PROJECT_UPDATE, "contact": Write.Kind.CONTACT_UPDATE}[target_type]
     with transaction.atomic():
         job = BulkJob.objects.create(

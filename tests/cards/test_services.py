@@ -222,6 +222,28 @@ def test_a_bulk_change_queues_one_write_per_card_as_one_job(
         assert (write.requested_by, write.state) == (anna, Write.State.QUEUED)
 
 
+def test_a_bulk_change_with_a_long_value_is_queued_under_a_shortened_description(
+    minicrm_settings: Sandbox,
+) -> None:
+    """The bulk form takes values of up to 1000 characters, and its description quotes the
+    value: PostgreSQL refuses a description longer than its column (SQLite kept it)."""
+    value = "Hosszú megjegyzés " * 28  # 504 characters: the most a card name may have
+
+    job = cards_bulk_update(
+        card_ids=[2056, 2001],
+        category_id=10,
+        changes={"Name": value},
+        description=f"Name to “{value}” on 2 cards",
+    )
+
+    job = BulkJob.objects.get(pk=job.pk)
+    limit = BulkJob._meta.get_field("description").max_length
+    assert len(job.description) == limit
+    assert job.description.startswith("Name to “Hosszú megjegyzés Hosszú")
+    assert job.description.endswith("…")
+    assert [w.payload for w in job.writes.order_by("id")] == [{"Name": value}] * 2
+
+
 def test_a_bulk_change_the_schema_refuses_queues_nothing(minicrm_settings: Sandbox) -> None:
     with pytest.raises(SchemaValidationError):
         cards_bulk_update(
