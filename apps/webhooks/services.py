@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import json
 import logging
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 IGNORED_CHANGES = {"UpdatedAt", "UpdatedBy"}  # MiniCRM adds these to every change
 TARGET_TYPES = {"Project": "project", "Contact": "contact"}
+# A JSON \u0000 escape (after an even number of backslashes, so not an escaped backslash).
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 # -- receiving --------------------------------------------------------------------------------
@@ -59,9 +62,11 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     safe_headers = {
         k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")
     }
-    text = body.decode("utf-8", errors="replace")
+    # PostgreSQL stores no NUL character in text or JSON (SQLite did): one in the body, or a
+    # \u0000 in a JSON string, becomes U+FFFD like the bytes that are not UTF-8.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     try:
-        message = json.loads(text)
+        message = json.loads(_JSON_NUL.sub(r"\1\\ufffd", text))
         if not isinstance(message, dict) or "Id" not in message or "Type" not in message:
             raise ValueError("not a MiniCRM message")
     except ValueError:

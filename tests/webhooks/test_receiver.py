@@ -162,6 +162,34 @@ def test_a_malformed_message_is_stored_as_malformed_and_answered_400(
     assert "Authorization" not in event.headers
 
 
+def test_a_nul_character_in_a_message_is_stored_as_a_replacement_character(
+    client: Client,
+) -> None:
+    """PostgreSQL stores no NUL in text or JSON (SQLite did): such a delivery was a 500 there,
+    and MiniCRM would have sent it again and again."""
+    handler = make_handler()
+    body = json.dumps(card_message(Name="Leskó\u0000Norbert"))
+    assert "\\u0000" in body  # the JSON escape, as MiniCRM would send it
+
+    answer = deliver(client, handler, body)
+
+    assert answer.status_code == 200
+    event = Event.objects.get()
+    assert (event.status, event.body) == (Event.Status.RECEIVED, body)
+    assert event.message == card_message(Name="Leskó\ufffdNorbert")
+
+
+def test_a_body_with_a_nul_byte_is_stored_as_malformed(client: Client) -> None:
+    handler = make_handler()
+    body = json.dumps(card_message()).encode() + b"\x00"
+
+    answer = deliver(client, handler, body)
+
+    assert answer.status_code == 400
+    event = Event.objects.get()
+    assert (event.status, event.body) == (Event.Status.MALFORMED, body.decode()[:-1] + "\ufffd")
+
+
 def test_a_malformed_message_is_never_processed(client: Client, console_redis: redis.Redis) -> None:
     handler = make_handler()
     deliver(client, handler, "{not json")
