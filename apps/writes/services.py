@@ -11,6 +11,7 @@ retries or discards it.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -70,7 +71,7 @@ def write_enqueue(
         target_type=target_type,
         target_id=target_id,
         payload=payload,
-        seen=seen or None,
+        seen=_checkable(seen),
         requested_by=user if isinstance(user, User) else None,
         job=job,
     )
@@ -80,6 +81,18 @@ def write_enqueue(
     write.save()
     _start_after_commit([write.pk])
     return write
+
+
+def _checkable(seen: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The seen values that can be stored and checked. A value holding a NUL character (the
+    browser sends `seen` back as JSON, where \u0000 passes the form's NUL check, and MiniCRM's
+    own values may hold one) is left out: PostgreSQL's jsonb cannot store it."""
+    kept = {
+        name: value
+        for name, value in (seen or {}).items()
+        if "\\u0000" not in json.dumps([name, value])
+    }
+    return kept or None
 
 
 def bulk_update(

@@ -68,6 +68,24 @@ def test_card_update_records_who_asked_what_changed_and_what_they_saw(
     assert answer[QUALIFICATION] == "VIP"
 
 
+def test_a_seen_value_holding_a_nul_character_is_left_out_of_the_check(
+    minicrm_settings: Sandbox,
+) -> None:
+    """`seen` comes back from the browser as JSON, where \u0000 passes the form's NUL check;
+    PostgreSQL's jsonb cannot store it (SQLite could): the save was a 500 there."""
+    write = card_update(
+        card_id=2056,
+        category_id=10,
+        changes={QUALIFICATION: "Célcsoport", "VarhatoArbevetel": "2500000"},
+        seen={QUALIFICATION: "V\x00IP", "VarhatoArbevetel": 1000000},
+    )
+
+    assert write is not None
+    write = reload(write)
+    assert write.payload == {QUALIFICATION: 3102, "VarhatoArbevetel": 2500000}
+    assert write.seen == {"VarhatoArbevetel": 1000000}
+
+
 def test_card_update_by_an_anonymous_caller_records_no_user(minicrm_settings: Sandbox) -> None:
     write = card_update(card_id=2056, category_id=10, changes={"Name": "X"}, user=AnonymousUser())
 
