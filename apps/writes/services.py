@@ -85,7 +85,7 @@ def write_enqueue(
 
 def _checkable(seen: dict[str, Any] | None) -> dict[str, Any] | None:
     """The seen values that can be stored and checked. A value holding a NUL character (the
-    browser sends `seen` back as JSON, where \u0000 passes the form's NUL check, and MiniCRM's
+    browser sends `seen` back as JSON, where \\u0000 passes the form's NUL check, and MiniCRM's
     own values may hold one) is left out: PostgreSQL's jsonb cannot store it."""
     kept = {
         name: value

@@ -71,7 +71,7 @@ def test_card_update_records_who_asked_what_changed_and_what_they_saw(
 def test_a_seen_value_holding_a_nul_character_is_left_out_of_the_check(
     minicrm_settings: Sandbox,
 ) -> None:
-    """`seen` comes back from the browser as JSON, where \u0000 passes the form's NUL check;
+    """`seen` comes back from the browser as JSON, where \\u0000 passes the form's NUL check;
     PostgreSQL's jsonb cannot store it (SQLite could): the save was a 500 there."""
     write = card_update(
         card_id=2056,
