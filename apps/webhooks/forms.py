@@ -63,6 +63,10 @@ class ActionForm(forms.Form):
                 values = None
             if not isinstance(values, dict) or not values:
                 self.add_error("values", _("Give the fields as a JSON object."))
+            elif "\\u0000" in json.dumps(values):
+                # JSON's \u0000 passes the NUL check of the text; the database cannot store it.
+                self.add_error("values", _("A value cannot hold a NUL character."))
+                values = None
             data["parsed_values"] = values or {}
         if kind == Action.Kind.FORWARD and not data.get("url"):
             self.add_error("url", _("Give the URL to forward to."))

@@ -121,6 +121,25 @@ def test_a_handler_that_writes_other_fields_than_it_watches_is_saved(admin_clien
     ]
 
 
+def test_fields_to_set_holding_a_nul_character_are_refused_at_the_field(
+    admin_client: Client,
+) -> None:
+    """JSON's \\u0000 passes the form's NUL check; PostgreSQL's jsonb cannot store it (SQLite
+    could): saving such a handler was a 500 there."""
+    answer = save(
+        admin_client,
+        **new_handler(
+            **{"actions-0-kind": "set_fields", "actions-0-values": '{"ReferenceId": "a\\u0000b"}'}
+        ),
+    )
+
+    assert answer.status_code == 200
+    assert errors_of(dom(answer).find(id="id_actions-0-values").parent) == [
+        "A value cannot hold a NUL character."
+    ]
+    assert not Handler.objects.exists()
+
+
 def test_a_handler_edited_into_a_loop_is_refused_and_keeps_its_actions(
     admin_client: Client,
 ) -> None:
