@@ -134,9 +134,8 @@ def test_fields_to_set_holding_a_nul_character_are_refused_at_the_field(
     )
 
     assert answer.status_code == 200
-    assert errors_of(dom(answer).find(id="id_actions-0-values").parent) == [
-        "A value cannot hold a NUL character."
-    ]
+    first_action = dom(answer).find("fieldset", class_="action-form")
+    assert errors_of(first_action) == ["A value cannot hold a NUL character."]
     assert not Handler.objects.exists()
 
 
