@@ -145,8 +145,11 @@ class PrivatePostgres:
                     f"Running as root, but there is no {SERVICE_USER!r} user to run PostgreSQL "
                     "as (apt-get install postgresql makes it)."
                 ) from None
-        # Root's TMPDIR may be closed to the postgres user; /tmp is open to everyone.
-        parent = "/tmp" if self._user is not None else None  # noqa: S108
+        # Root's TMPDIR may be closed to the postgres user, and a long TMPDIR makes too long a
+        # path for the unix socket (about 100 bytes at most); /tmp suits both.
+        parent = None
+        if self._user is not None or len(tempfile.gettempdir()) > 60:
+            parent = "/tmp"  # noqa: S108
         self.workdir = Path(tempfile.mkdtemp(prefix="crmconsole-pg-", dir=parent))
         if self._user is not None:
             os.chown(self.workdir, self._user.pw_uid, self._user.pw_gid)
@@ -169,7 +172,6 @@ class PrivatePostgres:
             "--encoding=UTF8",
             "--no-locale",
             "--no-sync",
-            "--no-instructions",
         )
         pwfile.unlink()
         settings = {**SERVER_SETTINGS, "unix_socket_directories": _quote(str(self.workdir))}
