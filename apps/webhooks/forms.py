@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.storable import json_storable
 from apps.webhooks.models import Action, Handler
 from apps.webhooks.services import loop_risk
 
@@ -63,9 +64,12 @@ class ActionForm(forms.Form):
                 values = None
             if not isinstance(values, dict) or not values:
                 self.add_error("values", _("Give the fields as a JSON object."))
-            elif "\\u0000" in json.dumps(values):
-                # JSON's \u0000 passes the NUL check of the text; the database cannot store it.
-                self.add_error("values", _("A value cannot hold a NUL character."))
+            elif not json_storable(values):
+                # JSON's escapes pass the text's checks; the database cannot store the result.
+                self.add_error(
+                    "values",
+                    _("A value holds a character that cannot be stored (NUL or a lone surrogate)."),
+                )
                 values = None
             data["parsed_values"] = values or {}
         if kind == Action.Kind.FORWARD and not data.get("url"):

@@ -14,7 +14,6 @@ import hashlib
 import importlib
 import json
 import logging
-import re
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +28,7 @@ from django.utils import timezone
 from apps.cards.services import card_update
 from apps.contacts.services import contact_update
 from apps.core.readcache import forget_object
+from apps.core.storable import json_mended, text_mended
 from apps.todos.services import todo_create
 from apps.webhooks.models import Action, Event, Handler
 from apps.writes.models import Write
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 IGNORED_CHANGES = {"UpdatedAt", "UpdatedBy"}  # MiniCRM adds these to every change
 TARGET_TYPES = {"Project": "project", "Contact": "contact"}
-# A JSON \u0000 escape (after an even number of backslashes, so not an escaped backslash).
-_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 # -- receiving --------------------------------------------------------------------------------
@@ -62,11 +60,11 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     safe_headers = {
         k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")
     }
-    # PostgreSQL stores no NUL character in text or JSON (SQLite did): one in the body, or a
-    # \u0000 in a JSON string, becomes U+FFFD like the bytes that are not UTF-8.
-    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    # PostgreSQL stores no NUL (nor, in JSON, a lone surrogate) where SQLite did: they become
+    # U+FFFD, like the bytes that are not UTF-8.
+    text = text_mended(body.decode("utf-8", errors="replace"))
     try:
-        message = json.loads(_JSON_NUL.sub(r"\1\\ufffd", text))
+        message = json_mended(json.loads(text))
         if not isinstance(message, dict) or "Id" not in message or "Type" not in message:
             raise ValueError("not a MiniCRM message")
     except ValueError:

@@ -11,7 +11,6 @@ retries or discards it.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -29,6 +28,7 @@ from redis.exceptions import LockError
 
 from apps.core.minicrm import minicrm_client, redis_connection
 from apps.core.readcache import forget_object
+from apps.core.storable import json_storable
 from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
 from apps.writes.models import BulkJob, Write
 from apps.writes.signals import write_done
@@ -84,14 +84,11 @@ def write_enqueue(
 
 
 def _checkable(seen: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The seen values that can be stored and checked. A value holding a NUL character (the
-    browser sends `seen` back as JSON, where \\u0000 passes the form's NUL check, and MiniCRM's
-    own values may hold one) is left out: PostgreSQL's jsonb cannot store it."""
-    kept = {
-        name: value
-        for name, value in (seen or {}).items()
-        if "\\u0000" not in json.dumps([name, value])
-    }
+    """The seen values that can be stored and checked. A value holding a NUL character or a
+    lone surrogate (the browser sends `seen` back as JSON, where escapes of both pass the form's
+    checks, and MiniCRM's own values may hold them) is left out: PostgreSQL's jsonb cannot
+    store it."""
+    kept = {name: value for name, value in (seen or {}).items() if json_storable([name, value])}
     return kept or None
 
 

@@ -68,16 +68,18 @@ def test_card_update_records_who_asked_what_changed_and_what_they_saw(
     assert answer[QUALIFICATION] == "VIP"
 
 
-def test_a_seen_value_holding_a_nul_character_is_left_out_of_the_check(
-    minicrm_settings: Sandbox,
+@pytest.mark.parametrize("character", ["\x00", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_a_seen_value_postgresql_cannot_store_is_left_out_of_the_check(
+    minicrm_settings: Sandbox, character: str
 ) -> None:
-    """`seen` comes back from the browser as JSON, where \\u0000 passes the form's NUL check;
-    PostgreSQL's jsonb cannot store it (SQLite could): the save was a 500 there."""
+    """`seen` comes back from the browser as JSON, where the escapes \\u0000 and \\ud800 pass
+    the form's checks; PostgreSQL's jsonb cannot store them (SQLite could): the save was a 500
+    there."""
     write = card_update(
         card_id=2056,
         category_id=10,
         changes={QUALIFICATION: "Célcsoport", "VarhatoArbevetel": "2500000"},
-        seen={QUALIFICATION: "V\x00IP", "VarhatoArbevetel": 1000000},
+        seen={QUALIFICATION: f"V{character}IP", "VarhatoArbevetel": 1000000},
     )
 
     assert write is not None

@@ -162,14 +162,19 @@ def test_a_malformed_message_is_stored_as_malformed_and_answered_400(
     assert "Authorization" not in event.headers
 
 
-def test_a_nul_character_in_a_message_is_stored_as_a_replacement_character(
-    client: Client,
+@pytest.mark.parametrize(
+    ("sent", "escape"),
+    [("\u0000", "\\u0000"), ("\ud800", "\\ud800")],
+    ids=["nul", "lone-surrogate"],
+)
+def test_a_character_postgresql_cannot_store_is_stored_as_a_replacement_character(
+    client: Client, sent: str, escape: str
 ) -> None:
-    """PostgreSQL stores no NUL in text or JSON (SQLite did): such a delivery was a 500 there,
-    and MiniCRM would have sent it again and again."""
+    """PostgreSQL's jsonb holds no NUL and no lone surrogate (SQLite did): such a delivery was a
+    500 there, never stored, and MiniCRM would have sent it again and again."""
     handler = make_handler()
-    body = json.dumps(card_message(Name="Leskó\u0000Norbert"))
-    assert "\\u0000" in body  # the JSON escape, as MiniCRM would send it
+    body = json.dumps(card_message(Name=f"Leskó{sent}Norbert"))
+    assert escape in body  # the JSON escape, as MiniCRM would send it
 
     answer = deliver(client, handler, body)
 
