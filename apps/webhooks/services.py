@@ -241,8 +241,9 @@ def _settle(event: Event, status: str) -> str:
 
 def _failed(event: Event, error: Exception, results: list[Any]) -> str:
     event.results = results
-    event.last_error = f"{type(error).__name__}: {error}"[:2000]
-    event.traceback = traceback.format_exc()[-20000:]
+    # An action's error may quote anything (an external answer): PostgreSQL stores no NUL.
+    event.last_error = text_mended(f"{type(error).__name__}: {error}"[:2000])
+    event.traceback = text_mended(traceback.format_exc()[-20000:])
     if event.attempts >= MAX_ATTEMPTS:
         event.status = Event.Status.FAILED
         event.save()

@@ -325,6 +325,28 @@ def test_a_failing_action_keeps_its_traceback_and_is_retried_with_backoff_then_p
     assert all(eta for _name, _args, eta in retries)
 
 
+def test_a_failure_whose_reason_holds_a_nul_character_is_kept_and_parked(
+    console_redis: redis.Redis,
+) -> None:
+    """PostgreSQL stores no NUL in text (SQLite did): saving such a failure failed itself, so
+    the event stayed claimed and was started again forever instead of being parked."""
+    handler = make_handler(actions=[("python", {"path": "tests.webhooks.automations.sync_binary"})])
+    event = receive(handler, card_message())
+
+    for _attempt in range(MAX_ATTEMPTS):
+        status = event_process(event.pk)
+        make_due(event)
+
+    event = reload(event)
+    assert (status, event.status, event.attempts) == (
+        Event.Status.FAILED,
+        Event.Status.FAILED,
+        MAX_ATTEMPTS,
+    )
+    assert event.last_error == "ValueError: the ERP answered b'\ufffd\x01' for card 2056"
+    assert "sync_binary" in event.traceback
+
+
 def test_a_failed_event_is_replayed_from_the_start_and_processed(
     console_redis: redis.Redis,
 ) -> None:
