@@ -115,7 +115,11 @@ def event_process(event_id: int) -> str:
     this one runs its actions; if this worker dies, the sweep starts it again after that.
     """
     with transaction.atomic():
-        event = Event.objects.select_for_update().select_related("handler").get(pk=event_id)
+        # Only the event's row: locking its handler's too (what FOR UPDATE over the join does
+        # on PostgreSQL) would hold up the handler's other events and new deliveries.
+        event = (
+            Event.objects.select_for_update(of=("self",)).select_related("handler").get(pk=event_id)
+        )
         now = timezone.now()
         if event.status != Event.Status.RECEIVED:
             return event.status
