@@ -1,6 +1,7 @@
 # Developer entry points. On a fresh Debian machine with Python 3.11+, git and make:
 #   make run    start the console with everything it needs (see README.md)
-#   make test   the whole test suite, lint, format check and type check
+#   make test   the whole test suite (on SQLite, and its database suites again on a private
+#               PostgreSQL), lint, format check and type check
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,20 +11,38 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test lint format messages compilemessages debian-packages clean distclean
+.PHONY: run test test-postgres lint format messages compilemessages debian-packages clean distclean
 
 run: $(STAMP) compilemessages
 	$(PY) scripts/run.py
 
-test: debian-packages $(STAMP) compilemessages
-	@status=0; \
-	$(VENV)/bin/pytest -n 2 --dist loadscope || status=1; \
-	$(VENV)/bin/ruff check . || status=1; \
-	$(VENV)/bin/ruff format --check . || status=1; \
-	$(VENV)/bin/mypy . || status=1; \
-	exit $$status
+# The suites that run a second time on PostgreSQL (a private server from Debian's packages,
+# started and stopped by scripts/private_postgres.py): where transactions, row locks and
+# concurrent writers matter. tests/core/test_database.py checks each pass's database.
+POSTGRES_TESTS := tests/core/test_database.py tests/writes tests/webhooks $(wildcard tests/mirror) \
+  $(filter-out tests/writes/% tests/webhooks/%,$(wildcard tests/*/test_services.py))
+PYTEST := $(VENV)/bin/pytest -n 2 --dist loadscope
 
-# redis-server, chromium, gettext and python3-venv for the tests (installs only what is missing).
+# Every part runs even when one fails; the last line says which failed (and the exit status).
+test: debian-packages $(STAMP) compilemessages
+	@failed=""; trap 'echo "make test interrupted"; exit 130' INT TERM HUP; \
+	echo "=== The whole suite on SQLite"; \
+	env -u DATABASE_URL TEST_DATABASE_VENDOR=sqlite $(PYTEST) || failed+=", tests on SQLite"; \
+	echo "=== Write queue, webhook and service suites on PostgreSQL"; \
+	TEST_DATABASE_VENDOR=postgresql $(PY) scripts/private_postgres.py -- \
+	  $(PYTEST) $(POSTGRES_TESTS) || failed+=", tests on PostgreSQL"; \
+	$(VENV)/bin/ruff check . || failed+=", ruff check"; \
+	$(VENV)/bin/ruff format --check . || failed+=", ruff format"; \
+	$(VENV)/bin/mypy . || failed+=", mypy"; \
+	if [[ -n $$failed ]]; then echo "make test FAILED: $${failed#, }"; exit 1; fi; \
+	echo "make test passed: tests on SQLite and on PostgreSQL, ruff, mypy"
+
+# Only the PostgreSQL pass (the same suites as in `make test`).
+test-postgres: debian-packages $(STAMP) compilemessages
+	TEST_DATABASE_VENDOR=postgresql $(PY) scripts/private_postgres.py -- $(PYTEST) $(POSTGRES_TESTS)
+
+# redis-server, postgresql, chromium, gettext and python3-venv for the tests (installs only
+# what is missing).
 debian-packages:
 	@bash scripts/ensure-debian-packages.sh
 

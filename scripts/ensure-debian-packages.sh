@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages `make test` needs, only those missing: make, redis-server
-# (integration tests), chromium (browser tests), gettext (compilemessages) and python3-venv.
+# (integration tests), postgresql (the PostgreSQL pass: only its programs are used, in a private
+# server; the system cluster the package may create is not), chromium (browser tests), gettext
+# (compilemessages) and python3-venv.
 # Uses sudo when not root; does nothing, and asks nothing, when all are present.
 set -euo pipefail
 
 missing=()
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 \
+  || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

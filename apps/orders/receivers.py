@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from apps.orders.models import OrderRecord
+from apps.orders.services import order_index_fit
 from apps.writes.models import Write
 from apps.writes.signals import write_done
 
@@ -28,9 +29,11 @@ def index_order(sender: Any, write: Write, **kwargs: Any) -> None:
     }
     if write.kind != Write.Kind.ORDER_CREATE:
         # Orders the console did not create or open are not in its index: leave them out.
-        OrderRecord.objects.filter(order_id=write.target_id).update(**defaults)
+        OrderRecord.objects.filter(order_id=write.target_id).update(**order_index_fit(defaults))
         return
     defaults["customer_id"] = int(write.payload.get("CustomerId") or 0)
-    defaults["subject"] = str(write.payload.get("Subject", ""))[:1024]
+    defaults["subject"] = str(write.payload.get("Subject", ""))
     defaults["customer_name"] = str((write.payload.get("Customer") or {}).get("Name", ""))
-    OrderRecord.objects.update_or_create(order_id=write.target_id, defaults=defaults)
+    OrderRecord.objects.update_or_create(
+        order_id=write.target_id, defaults=order_index_fit(defaults)
+    )

@@ -170,15 +170,28 @@ def order_index_refresh(order: Order) -> None:
     """Keep the console's index of this order in step with what MiniCRM showed."""
     OrderRecord.objects.update_or_create(
         order_id=order.id,
-        defaults={
-            "customer_id": order.customer_id,
-            "customer_name": order.customer.get("Name", ""),
-            "number": order.number,
-            "subject": order.subject[:1024],
-            "status": order.status,
-            "currency": order.currency,
-            "amount_net": order.amount_net,
-            "amount": order.amount,
-            "updated_at": timezone.now(),
-        },
+        defaults=order_index_fit(
+            {
+                "customer_id": order.customer_id,
+                "customer_name": order.customer.get("Name", ""),
+                "number": order.number,
+                "subject": order.subject,
+                "status": order.status,
+                "currency": order.currency,
+                "amount_net": order.amount_net,
+                "amount": order.amount,
+                "updated_at": timezone.now(),
+            }
+        ),
     )
+
+
+def order_index_fit(values: dict[str, Any]) -> dict[str, Any]:
+    """The index's text values cut to their columns: MiniCRM's texts have no such limits, and
+    PostgreSQL refuses a longer value (SQLite would store it whole)."""
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = getattr(OrderRecord._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str):
+            fitted[name] = value[:limit]
+    return fitted

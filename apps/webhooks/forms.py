@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.storable import json_storable
 from apps.webhooks.models import Action, Handler
 from apps.webhooks.outbound import forward_problem
 from apps.webhooks.selectors import handler_schemas
@@ -151,6 +152,13 @@ class ActionForm(forms.Form):
                 self.add_error(
                     "values",
                     _("Each value is text, a number, true/false or a list of them."),
+                )
+                values = None
+            elif not json_storable(values):
+                # JSON's escapes pass the text's checks; the database cannot store the result.
+                self.add_error(
+                    "values",
+                    _("A value holds a character that cannot be stored (NUL or a lone surrogate)."),
                 )
                 values = None
             data["parsed_values"] = values or {}

@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 from apps.cards.services import card_update
 from apps.contacts.services import contact_update
 from apps.core.readcache import forget_object
+from apps.core.storable import json_mended, text_mended
 from apps.todos.services import todo_create
 from apps.webhooks.models import Action, Event, Handler, new_password
 from apps.webhooks.outbound import ForwardRefused, forward_problem, guarded_session
@@ -131,9 +132,11 @@ def event_receive(*, handler: Handler, body: bytes, headers: dict[str, str]) -> 
     safe_headers = {
         k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")
     }
-    text = body.decode("utf-8", errors="replace")
+    # PostgreSQL stores no NUL (nor, in JSON, a lone surrogate) where SQLite did: they become
+    # U+FFFD, like the bytes that are not UTF-8.
+    text = text_mended(body.decode("utf-8", errors="replace"))
     try:
-        message = json.loads(text)
+        message = json_mended(json.loads(text))
         problem = message_problem(message)
     except ValueError:
         problem = "The body is not JSON."
@@ -186,7 +189,11 @@ def event_process(event_id: int) -> str:
     this one runs its actions; if this worker dies, the sweep starts it again after that.
     """
     with transaction.atomic():
-        event = Event.objects.select_for_update().select_related("handler").get(pk=event_id)
+        # Only the event's row: locking its handler's too (what FOR UPDATE over the join does
+        # on PostgreSQL) would hold up the handler's other events and new deliveries.
+        event = (
+            Event.objects.select_for_update(of=("self",)).select_related("handler").get(pk=event_id)
+        )
         now = timezone.now()
         if event.status != Event.Status.RECEIVED:
             return event.status
@@ -344,10 +351,11 @@ def _settle(event: Event, status: str) -> str:
 
 def _failed(event: Event, error: Exception, results: list[Any], permanent: bool = False) -> str:
     event.results = results
-    event.last_error = (
+    # An action's error may quote anything (an external answer): PostgreSQL stores no NUL.
+    event.last_error = text_mended(
         f"Cannot be processed: {error}" if permanent else f"{type(error).__name__}: {error}"
     )[:2000]
-    event.traceback = traceback.format_exc()[-20000:]
+    event.traceback = text_mended(traceback.format_exc()[-20000:])
     if permanent or event.attempts >= MAX_ATTEMPTS:
         event.status = Event.Status.FAILED
         event.next_attempt_at = None

@@ -23,11 +23,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 from kombu.exceptions import OperationalError as BrokerUnreachable
 from redis.exceptions import LockError, RedisError
 
 from apps.core.minicrm import minicrm_client, redis_connection
 from apps.core.readcache import forget_object
+from apps.core.storable import json_storable
 from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
 from apps.writes.models import BulkJob, Write
 from apps.writes.signals import write_done
@@ -85,7 +87,7 @@ def write_enqueue(
         target_type=target_type,
         target_id=target_id,
         payload=payload,
-        seen=seen or None,
+        seen=_checkable(seen),
         requested_by=user if isinstance(user, User) else None,
         job=job,
         idempotency_key=idempotency_key or None,
@@ -106,6 +108,15 @@ def write_enqueue(
     return write
 
 
+def _checkable(seen: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The seen values that can be stored and checked. A value holding a NUL character or a
+    lone surrogate (the browser sends `seen` back as JSON, where escapes of both pass the form's
+    checks, and MiniCRM's own values may hold them) is left out: PostgreSQL's jsonb cannot
+    store it."""
+    kept = {name: value for name, value in (seen or {}).items() if json_storable([name, value])}
+    return kept or None
+
+
 def bulk_update(
     *,
     target_type: str,
@@ -116,6 +127,10 @@ def bulk_update(
 ) -> BulkJob:
     """Queue the same change for many objects as one job with progress."""
     ids = list(dict.fromkeys(int(i) for i in target_ids))
+    # A description quotes the value, which may be longer than the column (PostgreSQL refuses
+    # to store that, SQLite would keep it whole).
+    limit = BulkJob._meta.get_field("description").max_length or 300
+    description = Truncator(description).chars(limit)
     kind = {"project": Write.Kind.PROJECT_UPDATE, "contact": Write.Kind.CONTACT_UPDATE}[target_type]
     with transaction.atomic():
         job = BulkJob.objects.create(

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import override_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from crmconsole.celery import app as celery_app
 from tests.conftest import BIG_RATE_LIMIT, SandboxStarter, free_port
+from tests.databases import worker_database_url
 from tests.writes.conftest import QueueRig, RedisServer, _use_broker
 
 CHROMIUM = "/usr/bin/chromium"
@@ -63,7 +63,7 @@ def console_rig(
     _use_broker(server.url)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": worker_database_url(),
         "REDIS_URL": server.url,
         "MINICRM_BASE_URL": sandbox.base_url,
         "MINICRM_SYSTEM_ID": sandbox.system_id,

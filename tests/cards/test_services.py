@@ -68,6 +68,26 @@ def test_card_update_records_who_asked_what_changed_and_what_they_saw(
     assert answer[QUALIFICATION] == "VIP"
 
 
+@pytest.mark.parametrize("character", ["\x00", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_a_seen_value_postgresql_cannot_store_is_left_out_of_the_check(
+    minicrm_settings: Sandbox, character: str
+) -> None:
+    """`seen` comes back from the browser as JSON, where the escapes \\u0000 and \\ud800 pass
+    the form's checks; PostgreSQL's jsonb cannot store them (SQLite could): the save was a 500
+    there."""
+    write = card_update(
+        card_id=2056,
+        category_id=10,
+        changes={QUALIFICATION: "Célcsoport", "VarhatoArbevetel": "2500000"},
+        seen={QUALIFICATION: f"V{character}IP", "VarhatoArbevetel": 1000000},
+    )
+
+    assert write is not None
+    write = reload(write)
+    assert write.payload == {QUALIFICATION: 3102, "VarhatoArbevetel": 2500000}
+    assert write.seen == {"VarhatoArbevetel": 1000000}
+
+
 def test_card_update_by_an_anonymous_caller_records_no_user(minicrm_settings: Sandbox) -> None:
     write = card_update(card_id=2056, category_id=10, changes={"Name": "X"}, user=AnonymousUser())
 
@@ -220,6 +240,28 @@ def test_a_bulk_change_queues_one_write_per_card_as_one_job(
         assert write.kind == Write.Kind.PROJECT_UPDATE
         assert write.payload == {"StatusId": 2623, QUALIFICATION: 3105}
         assert (write.requested_by, write.state) == (anna, Write.State.QUEUED)
+
+
+def test_a_bulk_change_with_a_long_value_is_queued_under_a_shortened_description(
+    minicrm_settings: Sandbox,
+) -> None:
+    """The bulk form takes values of up to 1000 characters, and its description quotes the
+    value: PostgreSQL refuses a description longer than its column (SQLite kept it)."""
+    value = "Hosszú megjegyzés " * 28  # 504 characters: the most a card name may have
+
+    job = cards_bulk_update(
+        card_ids=[2056, 2001],
+        category_id=10,
+        changes={"Name": value},
+        description=f"Name to “{value}” on 2 cards",
+    )
+
+    job = BulkJob.objects.get(pk=job.pk)
+    limit = BulkJob._meta.get_field("description").max_length
+    assert len(job.description) == limit
+    assert job.description.startswith("Name to “Hosszú megjegyzés Hosszú")
+    assert job.description.endswith("…")
+    assert [w.payload for w in job.writes.order_by("id")] == [{"Name": value}] * 2
 
 
 def test_a_bulk_change_the_schema_refuses_queues_nothing(minicrm_settings: Sandbox) -> None:

@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth.models import User
 from pytest_django.fixtures import Settings
 
+from apps.orders.models import OrderRecord
 from apps.orders.services import (
     order_create,
     order_delete_item,
+    order_index_refresh,
     order_modify,
     order_set_custom_fields,
     order_transition,
@@ -19,6 +21,7 @@ from apps.orders.services import (
 from apps.writes.models import Write
 from apps.writes.services import write_retry, write_send
 from minicrm.resources.schema import SchemaValidationError
+from minicrm.types import Order
 from tests.conftest import SandboxStarter
 from tests.writes.support import Crm, private_crm
 
@@ -114,6 +117,35 @@ def test_an_order_in_an_unknown_currency_is_refused() -> None:
 
     assert refused.value.errors == {"CurrencyCode": "Choose one of HUF, EUR, USD."}
     assert not Write.objects.exists()
+
+
+def test_an_order_with_texts_longer_than_the_index_holds_is_indexed_with_them_cut() -> None:
+    """MiniCRM's texts have no length limits; the index's columns do, and PostgreSQL refuses a
+    longer value where SQLite kept it (opening such an order's page was a 500)."""
+    name = "Nagyon Hosszú Nevű Kereskedelmi és Szolgáltató Korlátolt Felelősségű Társaság " * 5
+    order = Order.parse(
+        {
+            "Id": "4711",
+            "CustomerId": "225",
+            "Number": "RE-" + "9" * 120,
+            "Status": "Draft",
+            "Subject": "Kábelek " * 200,
+            "CurrencyCode": "HUF",
+            "Amount": "2540",
+            "Customer": {"Name": name},
+            "Items": [],
+        }
+    )
+
+    order_index_refresh(order)
+
+    record = OrderRecord.objects.get(order_id=4711)
+    assert (record.customer_name, record.number, record.subject) == (
+        name[:300],
+        ("RE-" + "9" * 120)[:100],
+        ("Kábelek " * 200)[:1024],
+    )
+    assert (record.customer_id, record.status, record.amount) == (225, "Draft", 2540)
 
 
 # -- sending -----------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ def sync_to_erp(*, event: Any, message: dict[str, Any]) -> str:
     return "synced"
 
 
+def sync_binary(*, event: Any, message: dict[str, Any]) -> str:
+    """A custom automation whose external system answers with bytes that are not text."""
+    raise ValueError("the ERP answered b'\x00\x01' for card " + str(message["Id"]))
+
+
 def stamp_reference(*, event: Any, message: dict[str, Any]) -> str:
     """A loop-prone automation: writes a fresh ReferenceId on every change it sees."""
     redis_connection().hincrby(RUNS_KEY, str(event.pk), 1)

@@ -119,6 +119,30 @@ def test_a_handler_that_writes_other_fields_than_it_watches_is_saved(admin_clien
     ]
 
 
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800"], ids=["nul", "lone-surrogate"])
+def test_fields_to_set_postgresql_cannot_store_are_refused_at_the_field(
+    admin_client: Client, escape: str
+) -> None:
+    """JSON's escapes pass the form's checks of the text; PostgreSQL's jsonb holds no NUL and
+    no lone surrogate (SQLite did): saving such a handler was a 500 there."""
+    answer = save(
+        admin_client,
+        **new_handler(
+            **{
+                "actions-0-kind": "set_fields",
+                "actions-0-values": f'{{"ReferenceId": "a{escape}b"}}',
+            }
+        ),
+    )
+
+    assert answer.status_code == 200
+    first_action = dom(answer).find("fieldset", class_="action-form")
+    assert errors_of(first_action) == [
+        "A value holds a character that cannot be stored (NUL or a lone surrogate)."
+    ]
+    assert not Handler.objects.exists()
+
+
 def test_a_handler_edited_into_a_loop_is_refused_and_keeps_its_actions(
     admin_client: Client,
 ) -> None:

@@ -9,11 +9,13 @@ No worker runs: actions that write to MiniCRM leave a queued write, which the te
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -330,6 +332,68 @@ def test_a_failing_action_keeps_its_traceback_and_is_retried_with_backoff_then_p
     retries = [t for t in queued(console_redis) if t[0] == PROCESS_TASK]
     assert len(retries) == MAX_ATTEMPTS - 1
     assert all(eta for _name, _args, eta in retries)
+
+
+def test_a_failure_whose_reason_holds_a_nul_character_is_kept_and_parked(
+    console_redis: redis.Redis,
+) -> None:
+    """PostgreSQL stores no NUL in text (SQLite did): saving such a failure failed itself, so
+    the event stayed claimed and was started again forever instead of being parked."""
+    handler = make_handler(actions=[("python", {"path": "tests.webhooks.automations.sync_binary"})])
+    event = receive(handler, card_message())
+
+    for _attempt in range(MAX_ATTEMPTS):
+        status = event_process(event.pk)
+        make_due(event)
+
+    event = reload(event)
+    assert (status, event.status, event.attempts) == (
+        Event.Status.FAILED,
+        Event.Status.FAILED,
+        MAX_ATTEMPTS,
+    )
+    assert event.last_error == "ValueError: the ERP answered b'\ufffd\x01' for card 2056"
+    assert "sync_binary" in event.traceback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_is_processed_while_an_admin_saves_its_handler(
+    console_redis: redis.Redis,
+) -> None:
+    """Claiming an event locks the event's row only. On PostgreSQL a plain select_for_update
+    over the join also locked the handler's row, so processing (and, as FOR UPDATE blocks the
+    key share an insert takes, storing new deliveries) waited while its handler was being
+    saved. SQLite has no row locks: there is nothing to see there."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite locks the whole database)")
+    handler = make_handler()
+    event = receive(handler, card_message())
+    saving, saved = threading.Event(), threading.Event()
+
+    def admin_saves_the_handler() -> None:
+        try:
+            with transaction.atomic():
+                Handler.objects.filter(pk=handler.pk).update(name="Státuszváltás (új)")
+                saving.set()
+                saved.wait(30)
+        finally:
+            connections.close_all()
+
+    admin = threading.Thread(target=admin_saves_the_handler)
+    admin.start()
+    try:
+        assert saving.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a wait on the lock fails the test
+        status = event_process(event.pk)
+    finally:
+        saved.set()
+        admin.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert status == Event.Status.PROCESSED
+    assert reload(event).status == Event.Status.PROCESSED
 
 
 def test_a_failed_event_is_replayed_from_the_start_and_processed(

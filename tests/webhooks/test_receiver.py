@@ -227,6 +227,39 @@ def test_a_disabled_handler_answers_410_and_stores_nothing(client: Client) -> No
     assert deliver(client, handler, card_message()).status_code == 200  # MiniCRM's retry
 
 
+@pytest.mark.parametrize(
+    ("sent", "escape"),
+    [("\u0000", "\\u0000"), ("\ud800", "\\ud800")],
+    ids=["nul", "lone-surrogate"],
+)
+def test_a_character_postgresql_cannot_store_is_stored_as_a_replacement_character(
+    client: Client, sent: str, escape: str
+) -> None:
+    """PostgreSQL's jsonb holds no NUL and no lone surrogate (SQLite did): such a delivery was a
+    500 there, never stored, and MiniCRM would have sent it again and again."""
+    handler = make_handler()
+    body = json.dumps(card_message(Name=f"Leskó{sent}Norbert"))
+    assert escape in body  # the JSON escape, as MiniCRM would send it
+
+    answer = deliver(client, handler, body)
+
+    assert answer.status_code == 200
+    event = Event.objects.get()
+    assert (event.status, event.body) == (Event.Status.RECEIVED, body)
+    assert event.message == card_message(Name="Leskó\ufffdNorbert")
+
+
+def test_a_body_with_a_nul_byte_is_stored_as_malformed(client: Client) -> None:
+    handler = make_handler()
+    body = json.dumps(card_message()).encode() + b"\x00"
+
+    answer = deliver(client, handler, body)
+
+    assert answer.status_code == 400
+    event = Event.objects.get()
+    assert (event.status, event.body) == (Event.Status.MALFORMED, body.decode()[:-1] + "\ufffd")
+
+
 def test_a_malformed_message_is_never_processed(client: Client, console_redis: redis.Redis) -> None:
     handler = make_handler()
     deliver(client, handler, "{not json")

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import redis
 import requests
-from django.db import connection
 from pytest_django.fixtures import Settings
 
 from apps.writes.models import Write
 from crmconsole.celery import app as celery_app
 from tests.conftest import REPO_ROOT, Sandbox, SandboxStarter, free_port
+from tests.databases import worker_database_url
 
 
 @dataclass
@@ -224,7 +224,7 @@ def queue_rig(
     _use_broker(server.url)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": worker_database_url(),
         "REDIS_URL": server.url,
         "MINICRM_BASE_URL": sandbox.base_url,
         "MINICRM_SYSTEM_ID": sandbox.system_id,

@@ -62,6 +62,19 @@ def test_every_write_is_applied_once_and_in_order(queue_rig: QueueRig, sandbox_r
     assert_applied_once_in_order(queue_rig, sandbox_records, "Alap", 10)
 
 
+def test_several_workers_side_by_side_apply_every_write_once_and_in_order(
+    queue_rig: QueueRig, sandbox_records
+) -> None:
+    """Two workers of two processes each (and two beats sweeping), as a deployment that scaled
+    its workers: they take writes from one database at once, where row locks and transactions
+    matter (make test runs this on PostgreSQL too)."""
+    queue_rig.faults(latency=0.05)
+    queue_rig.start_worker(concurrency=2)
+    queue_rig.start_worker(concurrency=2)
+    queue_mixed_writes("Sok")
+    assert_applied_once_in_order(queue_rig, sandbox_records, "Sok", 10)
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_send_loses_and_repeats_nothing(
     queue_rig: QueueRig, sandbox_records
