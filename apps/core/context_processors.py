@@ -13,4 +13,9 @@ def console(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"modules": module_list(), "console_status": console_status(user=user)}
+    listed = module_list()
+    return {
+        "modules": listed.modules,
+        "modules_problem": listed.problem,
+        "console_status": console_status(user=user),
+    }

@@ -1,10 +1,20 @@
-"""Error pages in the console's own frame."""
+"""Error pages in the console's own frame, and the names of the failures they tell about."""
 
 from __future__ import annotations
 
+import redis
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from minicrm import (
+    ConnectionFailed,
+    MiniCRMError,
+    NotFound,
+    RateLimited,
+    RequestTimeout,
+    Unauthorized,
+)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -14,3 +24,20 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors: whatever failed must not fail again here.
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def failure_of(exception: MiniCRMError | redis.RedisError) -> tuple[int, str]:
+    """The status a page answers with and the kind of failure its message names."""
+    if isinstance(exception, redis.RedisError):
+        return 503, "redis"
+    if isinstance(exception, NotFound):
+        return 404, "not_found"
+    if isinstance(exception, RateLimited):
+        return 503, "busy"
+    if isinstance(exception, Unauthorized):
+        return 502, "unauthorized"
+    if isinstance(exception, RequestTimeout):
+        return 503, "slow"
+    if isinstance(exception, ConnectionFailed):
+        return 503, "unreachable"
+    return 502, "error"

@@ -22,20 +22,22 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def parse_id(value: Any) -> int | None:
-    """An id from user input (ASCII digits, 1 <= id <= 2**63 - 1), or None when it is not one.
+def parse_id(value: Any, *, allow_zero: bool = False) -> int | None:
+    """An id from user input or a message (ASCII digits, 1 <= id <= 2**63 - 1; 0 too with
+    `allow_zero`, MiniCRM's "none"), or None when it is not one.
 
     `str.isdigit()` is no test: it is true for "²" (which `int()` refuses) and for digits of
     other scripts (which `int()` reads).
     """
     if isinstance(value, bool):
         return None
+    lowest = 0 if allow_zero else 1
     if isinstance(value, int):
-        return value if 1 <= value <= ID_MAX else None
+        return value if lowest <= value <= ID_MAX else None
     if not isinstance(value, str) or not _ID.fullmatch(value):
         return None
     number = int(value)
-    return number if 1 <= number <= ID_MAX else None
+    return number if lowest <= number <= ID_MAX else None
 
 
 class IdField(forms.IntegerField):

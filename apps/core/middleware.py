@@ -12,13 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from apps.core.errors import failure_of
 from minicrm import (
-    ConnectionFailed,
     MiniCRMError,
-    NotFound,
-    RateLimited,
-    RequestTimeout,
-    Unauthorized,
 )
 
 log = logging.getLogger(__name__)
@@ -57,20 +53,7 @@ class MiniCRMErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, MiniCRMError | redis.RedisError):
             return None
-        if isinstance(exception, redis.RedisError):
-            status, kind = 503, "redis"
-        elif isinstance(exception, NotFound):
-            status, kind = 404, "not_found"
-        elif isinstance(exception, RateLimited):
-            status, kind = 503, "busy"
-        elif isinstance(exception, Unauthorized):
-            status, kind = 502, "unauthorized"
-        elif isinstance(exception, RequestTimeout):
-            status, kind = 503, "slow"
-        elif isinstance(exception, ConnectionFailed):
-            status, kind = 503, "unreachable"
-        else:
-            status, kind = 502, "error"
+        status, kind = failure_of(exception)
         log.warning("MiniCRM error on %s: %s", request.path, exception)
         retry_after = round(getattr(exception, "retry_after", 0) or 0) or 5
         context = {"kind": kind, "error": exception, "retry_after": retry_after}

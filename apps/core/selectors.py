@@ -6,6 +6,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from apps.core.errors import failure_of
 from apps.core.minicrm import minicrm_budget, minicrm_client
 from apps.core.models import Profile
 from apps.core.readcache import cached_json
@@ -53,12 +54,21 @@ def modules_all() -> list[Module]:
     return [Module(row["id"], row["name"], row["type"] == "HelpDesk") for row in rows]
 
 
-def module_list() -> list[Module]:
-    """MiniCRM's modules for the navigation; empty (not an error) when MiniCRM is away."""
+@dataclass(frozen=True)
+class ModuleList:
+    """MiniCRM's modules for the navigation, or why they cannot be listed (a failure kind of
+    `failure_of`: the page goes on, and says what is wrong)."""
+
+    modules: list[Module]
+    problem: str = ""
+
+
+def module_list() -> ModuleList:
+    """MiniCRM's modules for the navigation; when MiniCRM or Redis is away, none and why."""
     try:
-        return modules_all()
-    except (MiniCRMError, redis.RedisError):
-        return []
+        return ModuleList(modules_all())
+    except (MiniCRMError, redis.RedisError) as error:
+        return ModuleList([], failure_of(error)[1])
 
 
 def module_get(*, category_id: int) -> Module:
@@ -116,7 +126,7 @@ def minicrm_user_id(*, user: Any) -> int | None:
 
 def minicrm_users() -> dict[int, str]:
     """MiniCRM's users (owners of cards and to-dos), as the first module's schema lists them."""
-    for module in module_list():
+    for module in module_list().modules:
         schema = minicrm_client().schemas.project(module.id)
         if "UserId" in schema.fields:
             return schema.fields["UserId"].choices

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.http import ID_MAX
 from apps.core.storable import json_storable
 from apps.webhooks.models import Action, Handler
 from apps.webhooks.outbound import forward_problem
 from apps.webhooks.selectors import handler_schemas
-from apps.webhooks.services import ID_LIMIT, Unprocessable, loop_risk, python_function
+from apps.webhooks.services import Unprocessable, loop_risk, python_function
 from minicrm import MiniCRMError, NotFound
 from minicrm.resources.schema import Schema, SchemaValidationError
 
@@ -28,7 +29,7 @@ MAX_VALUES_TEXT = 10_000
 
 class HandlerForm(forms.ModelForm):
     category_id = forms.IntegerField(
-        label=_("Module"), required=False, min_value=1, max_value=ID_LIMIT
+        label=_("Module"), required=False, min_value=1, max_value=ID_MAX
     )
     fields_text = forms.CharField(
         label=_("Fields"),
@@ -107,7 +108,7 @@ class ActionForm(forms.Form):
     )
     comment = forms.CharField(label=_("To-do comment"), required=False, max_length=2000)
     owner = forms.IntegerField(
-        label=_("To-do owner (user id)"), required=False, min_value=1, max_value=ID_LIMIT
+        label=_("To-do owner (user id)"), required=False, min_value=1, max_value=ID_MAX
     )
     days = forms.IntegerField(
         label=_("Deadline in days"), required=False, min_value=0, max_value=3650

@@ -7,7 +7,7 @@ import redis
 from django.db.models import QuerySet
 
 from apps.core.minicrm import minicrm_client
-from apps.core.selectors import module_list
+from apps.core.selectors import modules_all
 from apps.webhooks.models import Event, Handler
 from minicrm import ConnectionFailed, NotFound
 from minicrm.resources.schema import Schema
@@ -47,16 +47,13 @@ def handler_schemas(*, object_type: str, category_id: int | None) -> list[Schema
     """The schemas a handler's fields and actions are checked against: its module's, every
     module's when it names none, Person's and Business's for contacts (cached schemas).
 
-    NotFound when MiniCRM has no such module; another MiniCRMError (ConnectionFailed when no
-    module is listed at all) when MiniCRM cannot be asked.
+    NotFound when MiniCRM has no such module; MiniCRM's own error when it cannot be asked.
     """
     client = minicrm_client()
     try:
         if object_type == Handler.Type.CONTACT:
             return [client.schemas.person(), client.schemas.business()]
-        modules = [module.id for module in module_list()]
-        if not modules:
-            raise ConnectionFailed("MiniCRM lists no modules.")
+        modules = [module.id for module in modules_all()]
         if category_id is not None and category_id not in modules:
             raise NotFound(f"Module {category_id} not found.")
         return [client.schemas.project(m) for m in ([category_id] if category_id else modules)]

@@ -17,7 +17,6 @@ import hmac
 import importlib
 import json
 import logging
-import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from django.utils.translation import gettext
 
 from apps.cards.services import card_update
 from apps.contacts.services import contact_update
+from apps.core.http import parse_id
 from apps.core.readcache import forget_object
 from apps.core.storable import json_mended, text_mended
 from apps.todos.services import todo_create
@@ -45,30 +45,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 IGNORED_CHANGES = {"UpdatedAt", "UpdatedBy"}  # MiniCRM adds these to every change
 TARGET_TYPES = {"Project": "project", "Contact": "contact"}
-ID_LIMIT = 2**63 - 1  # MiniCRM's ids and the database's BigIntegerField
 MAX_NESTING = 32  # MiniCRM's messages are three levels deep
 
 
 class Unprocessable(Exception):
     """What retrying cannot fix: the event fails at once, with this as its reason."""
-
-
-def parse_id(value: Any, *, allow_zero: bool = False) -> int | None:
-    """An id from MiniCRM or a URL: ASCII digits (or an int) within 64 bits, else None.
-
-    `str.isdigit` is not enough: it takes "²" and other digits `int` refuses.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,19}", value.strip()):
-        number = int(value.strip())
-    else:
-        return None
-    if number > ID_LIMIT or number < (0 if allow_zero else 1):
-        return None
-    return number
 
 
 def _nesting(value: Any) -> int:

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import not_found
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.permissions import admin_only
 from apps.webhooks.forms import (
     ActionForm,
@@ -38,7 +38,6 @@ from apps.webhooks.services import (
     handler_credentials_new,
     handler_delete,
     handler_rotate,
-    parse_id,
     sandbox_register,
 )
 
@@ -122,7 +121,7 @@ def receive(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     if not handler.enabled:
         return _text("This handler is disabled: nothing was stored\n", 410)
-    length = parse_id(request.headers.get("Content-Length") or "0", allow_zero=True)
+    length = parse_id((request.headers.get("Content-Length") or "0").strip(), allow_zero=True)
     if length is None:
         return _text("Bad Content-Length\n", 400)
     if length > settings.WEBHOOK_MAX_BODY:
