@@ -18,7 +18,7 @@ SAMPLES = {
     "order_id": "44",
     "item_id": "54",
     "action": "finalize",
-    "name": "Name",
+    "name": "VarhatoLezarasDatuma",  # a date field card 2056 lists, with an edit link
     "write_id": "1",
     "job_id": "1",
     "object_id": "1",

@@ -144,7 +144,9 @@ def card_edit(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
 def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpResponse:
     """Inline edit of one field: the cell's form (GET), or save it and show the cell (POST)."""
     card = card_detail(card_id=card_id)
-    if name not in card_form_names(card.schema):  # what the change form offers, no more
+    view = next((f for f in card.fields if f.spec.name == name), None)
+    # A field the card page lists with an edit link: what the change form offers, no more.
+    if view is None or name not in card_form_names(card.schema):
         return render(
             request,
             "core/_notice.html",
@@ -159,7 +161,6 @@ def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpRespons
         data=request.POST or None,
         prefix=f"f-{name}",
     )
-    view = next((f for f in card.fields if f.spec.name == name), None)
     context: dict[str, Any] = {
         "card": card,
         "form": form,
@@ -172,6 +173,8 @@ def card_field(request: HtmxHttpRequest, card_id: int, name: str) -> HttpRespons
         and form.is_valid()
         and _save(request, card_id, card.project.category_id, form, inline=True)
     ):
+        if not request.htmx:
+            return redirect("cards:card", card_id)
         card = card_detail(card_id=card_id)
         context.update(
             card=card, field_view=next((f for f in card.fields if f.spec.name == name), None)

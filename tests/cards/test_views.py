@@ -654,6 +654,35 @@ def test_inline_edit_refuses_fields_that_cannot_be_edited(
     assert not Write.objects.exists()
 
 
+def test_inline_edit_is_for_the_fields_the_card_page_lists(
+    user_client: Client, doc: Sandbox
+) -> None:
+    # The name is the card's title, edited in the change form: the fields table has no row
+    # for it, so there is no cell to edit (saving one showed a 500 after queueing the write).
+    response = user_client.post("/cards/2056/fields/Name/", {"f-Name-Name": "Új név"})
+
+    assert response.status_code == 400
+    assert "This field cannot be edited here." in response.content.decode()
+    assert not Write.objects.exists()
+
+
+def test_inline_edit_without_javascript_saves_and_returns_to_the_card(
+    user_client: Client, doc: Sandbox
+) -> None:
+    form = dom(user_client.get("/cards/2056/fields/VarhatoArbevetel/")).find("form")
+
+    response = user_client.post(
+        "/cards/2056/fields/VarhatoArbevetel/",
+        form_data(form, **{"f-VarhatoArbevetel-VarhatoArbevetel": "2500000"}),
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/cards/2056/")
+    assert Write.objects.get().payload == {"VarhatoArbevetel": 2500000}
+    shown = messages_of(user_client.get("/cards/2056/"))
+    assert len(shown) == 1
+    assert shown[0].startswith("Saved and queued: expected in MiniCRM in about")
+
+
 def status_form(client: Client, card_id: int = 2056) -> Node:
     return dom(client.get(f"/cards/{card_id}/")).find("form", class_="status-buttons")
 

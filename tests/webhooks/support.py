@@ -31,6 +31,7 @@ PYTHON_FUNCTIONS = [
     RECORDER,
     "tests.webhooks.automations.sync_to_erp",
     "tests.webhooks.automations.stamp_reference",
+    "tests.webhooks.automations.sync_binary",
 ]
 PASSWORD = "test-handler-password-0123456789abcdef"
 
