@@ -335,6 +335,11 @@ MINICRM_RATE_WINDOW = _env_float("MINICRM_RATE_WINDOW", 60.0)
 # Seconds to wait for MiniCRM to accept a connection, and then for its answer.
 MINICRM_CONNECT_TIMEOUT = _env_float("MINICRM_CONNECT_TIMEOUT", 5.0)
 MINICRM_READ_TIMEOUT = _env_float("MINICRM_READ_TIMEOUT", 30.0)
+# A read that failed for a passing reason (connection, timeout, 5xx, 429) is tried again this
+# many times, waiting MINICRM_RETRY_BACKOFF s and doubling (with jitter), never past the
+# caller's deadline; writes are never sent again blindly (the write queue decides).
+MINICRM_MAX_RETRIES = _env_int("MINICRM_MAX_RETRIES", 3)
+MINICRM_RETRY_BACKOFF = _env_float("MINICRM_RETRY_BACKOFF", 0.5)
 # The share of the budget kept for people using the console while a bulk job runs.
 MINICRM_INTERACTIVE_RESERVE = _env_float("MINICRM_INTERACTIVE_RESERVE", 0.2)
 # How long a fetched schema (fields and dropdown values) is kept before it is read again.

@@ -151,9 +151,15 @@ class MiniCRMClient:
                 else:
                     raise_for_response(response, method=method, path=path, payload=body)
                     return self._decode(response, method, path)
-            if not retry_safe or attempt > self.max_retries:
+            pause = self._backoff_seconds(attempt)
+            # A retry that could not finish before the deadline only makes the caller wait.
+            if (
+                not retry_safe
+                or attempt > self.max_retries
+                or time.monotonic() + pause >= give_up_at
+            ):
                 raise failure
-            self._sleep_backoff(attempt)
+            time.sleep(pause)
 
     def _take_slot(self, give_up_at: float, method: str, path: str) -> None:
         try:
@@ -181,9 +187,6 @@ class MiniCRMClient:
 
     def _backoff_seconds(self, attempt: int) -> float:
         return min(30.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-
-    def _sleep_backoff(self, attempt: int) -> None:
-        time.sleep(self._backoff_seconds(attempt))
 
     @staticmethod
     def _decode(response: requests.Response, method: str, path: str) -> Any:

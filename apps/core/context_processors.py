@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from apps.core.selectors import console_status, module_list
 
@@ -13,9 +14,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    listed = module_list()
+    # Lazy: read when a template shows them (the full pages), not for every HTMX partial.
     return {
-        "modules": listed.modules,
-        "modules_problem": listed.problem,
-        "console_status": console_status(user=user),
+        "nav": SimpleLazyObject(module_list),
+        "console_status": SimpleLazyObject(lambda: console_status(user=user)),
     }

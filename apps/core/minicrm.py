@@ -48,9 +48,20 @@ def _client(
     base_url: str, system_id: str, api_key: str, redis_url: str, priority: Priority
 ) -> MiniCRMClient:
     clients: dict[tuple[Any, ...], MiniCRMClient] = _per_thread.__dict__.setdefault("clients", {})
-    key = (base_url, system_id, api_key, redis_url, priority)
+    # Timeouts and retries are part of the key: a changed setting makes a new client.
+    key = (
+        base_url,
+        system_id,
+        api_key,
+        redis_url,
+        priority,
+        settings.MINICRM_CONNECT_TIMEOUT,
+        settings.MINICRM_READ_TIMEOUT,
+        settings.MINICRM_MAX_RETRIES,
+        settings.MINICRM_RETRY_BACKOFF,
+    )
     if key not in clients:
-        clients[key] = _new_client(*key)
+        clients[key] = _new_client(base_url, system_id, api_key, redis_url, priority)
     return clients[key]
 
 
@@ -65,6 +76,8 @@ def _new_client(
         priority=priority,
         schema_cache=RedisSchemaCache(_redis(redis_url), ttl=settings.MINICRM_SCHEMA_TTL),
         timeout=(settings.MINICRM_CONNECT_TIMEOUT, settings.MINICRM_READ_TIMEOUT),
+        max_retries=settings.MINICRM_MAX_RETRIES,
+        backoff=settings.MINICRM_RETRY_BACKOFF,
     )
 
 

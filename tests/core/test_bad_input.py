@@ -90,6 +90,7 @@ BAD_PATH = {
 # Pages (view names) whose forms post to a URL that has no page of its own.
 HOSTS = {
     "core:schema_refresh": ["core:settings"],
+    "core:search": ["core:home"],
     "contacts:delete": ["contacts:change", "contacts:contact"],
     "cards:bulk": ["cards:changelist"],
     "cards:status": ["cards:card"],
@@ -102,6 +103,7 @@ HOSTS = {
     "writes:retry": ["writes:queue"],
     "writes:discard": ["writes:queue"],
     "webhooks:test": ["webhooks:handler"],
+    "webhooks:rotate": ["webhooks:handler"],
     "webhooks:replay": ["webhooks:event"],
 }
 # Not part of the console: Django's admin, the login and the language switch (Django's own),
@@ -213,6 +215,13 @@ class Walker:
         elif changed and not said_saved(response):
             self.problem(method, url, data, f"stored {sorted(changed)} but did not say so")
 
+    def submit(self, method: str, url: str, data: dict[str, Any], *, htmx: bool = False) -> None:
+        """Send a form as a browser would: a GET form's fields in the query string."""
+        if method == "GET":
+            self.send("GET", f"{url}?{urlencode(data, doseq=True)}", htmx=htmx)
+        else:
+            self.send("POST", url, data, htmx=htmx)
+
     def problem(self, method: str, url: str, data: Any, what: str) -> None:
         sent = (
             {
@@ -322,6 +331,8 @@ def walk(walker: Walker, name: str, route: str, *, thorough: bool) -> None:
         host_page = page if host == url else walker.page(host)
         if host_page is not None:
             forms += forms_posting_to(host_page, name, host)
+    if thorough and not forms and page is None and name not in HOSTS:
+        walker.problems.append(f"{name} has no page of its own: name the page of its form in HOSTS")
     if not forms:
         forms_blind = {q: "" for q in ("next", "seen", "selected", "status", "value")}
         for bad in CORPUS:
@@ -329,13 +340,14 @@ def walk(walker: Walker, name: str, route: str, *, thorough: bool) -> None:
         return
     for form in forms:
         target = form.attrs["data-walk-target"]
+        method = "POST" if form.tag != "form" or form.attrs.get("method") == "post" else "GET"
         base = fields_of(form)
         for bad in CORPUS:
-            walker.send("POST", target, dict.fromkeys(base, bad) | {"next": bad})
-        walker.send("POST", target, dict.fromkeys(base, CORPUS[4]), htmx=True)
+            walker.submit(method, target, dict.fromkeys(base, bad) | {"next": bad})
+        walker.submit(method, target, dict.fromkeys(base, CORPUS[4]), htmx=True)
         for field_name in base if thorough else ():
             for bad in FIELD_CORPUS:
-                walker.send("POST", target, base | {field_name: bad})
+                walker.submit(method, target, base | {field_name: bad})
 
 
 def test_the_walk_covers_every_console_url_and_knows_where_each_form_lives() -> None:
