@@ -381,6 +381,7 @@ def test_bad_input_never_breaks_a_page_or_stores_what_it_did_not_say(
         walkers.append(walker)
 
     problems = [p for w in walkers for p in w.problems]
+    print(f"walked {name}: {sum(w.requests for w in walkers)} requests")  # shown with -s
     assert not problems, (
         f"{len(problems)} of {sum(w.requests for w in walkers)} requests:\n"
         + "\n".join(problems[:40])

@@ -46,6 +46,20 @@ def test_fifty_wrong_passwords_lock_out_the_right_one(client, users, url):
 
 
 @pytest.mark.django_db
+def test_the_lockout_page_speaks_hungarian(client, users, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "hu"
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        _log_in(client, "/accounts/login/", "ana", "wrong-guess", ATTACKER)
+
+    response = _log_in(client, "/accounts/login/", "ana", PASSWORD, ATTACKER)
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Túl sok sikertelen bejelentkezés" in page
+    assert "Próbálja újra 15 perc múlva." in page
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", LOGIN_FORMS)
 def test_another_user_from_another_address_is_unaffected(client, users, url):
     for _attempt in range(50):
