@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
@@ -370,3 +371,10 @@ def demo(settings: Settings, sandbox_demo: Sandbox, redis_url: str) -> Iterator[
 def user_client(client: Client, staff_user: User) -> Client:
     """A browser logged in as a back-office user."""
     return logged_in(client, staff_user)
+
+
+@pytest.fixture
+def hungarian(user_client: Client) -> Client:
+    """The back-office user's browser with the console in Hungarian."""
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    return user_client

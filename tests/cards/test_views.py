@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -875,12 +874,6 @@ def test_status_change_with_the_budget_spent_is_queued(user_client: Client, doc:
 DIGITS = 26  # the demo's module whose dropdown labels are digits other than their ids
 FLAT = 180001  # Hazi: labels 3, 4, 5, 7, 8, 9 (ids 2, 8, 4, 16, 32, 64); Emelet: "3" (id 6)
 HOUSES = ["3", "5", "4", "7", "8", "9"]
-
-
-@pytest.fixture
-def hungarian(user_client: Client) -> Client:
-    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
-    return user_client
 
 
 @pytest.fixture(scope="module")

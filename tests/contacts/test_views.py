@@ -457,12 +457,6 @@ PERSON = 11001  # a demo person with a birthday
 PHONE_MESSAGE = "Enter a phone number: digits, spaces, +, -, / and brackets."
 
 
-@pytest.fixture
-def hungarian(user_client: Client) -> Client:
-    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
-    return user_client
-
-
 def contact_form(client: Client, contact_id: int) -> Node:
     return dom(client.get(f"/contacts/{contact_id}/change/")).find("form", class_="schema-form")
 

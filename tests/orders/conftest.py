@@ -1,5 +1,5 @@
 """The dashboard's view-test fixtures (tests/viewsupport.py)."""
 
-from tests.viewsupport import demo, doc, staff_user, user_client
+from tests.viewsupport import demo, doc, hungarian, staff_user, user_client
 
-__all__ = ["demo", "doc", "staff_user", "user_client"]
+__all__ = ["demo", "doc", "hungarian", "staff_user", "user_client"]

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -737,12 +736,6 @@ def test_the_index_lists_orders_the_console_opened_filtered_by_status(
 
 
 # -- in Hungarian -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hungarian(user_client: Client) -> Client:
-    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
-    return user_client
 
 
 def test_an_order_page_in_hungarian(hungarian: Client, crm: Sandbox) -> None:
