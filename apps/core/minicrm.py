@@ -48,13 +48,16 @@ def _client(
     base_url: str, system_id: str, api_key: str, redis_url: str, priority: Priority
 ) -> MiniCRMClient:
     clients: dict[tuple[Any, ...], MiniCRMClient] = _per_thread.__dict__.setdefault("clients", {})
-    # Timeouts and retries are part of the key: a changed setting makes a new client.
+    # The budget, timeouts and retries are part of the key: a changed setting, a new client.
     key = (
         base_url,
         system_id,
         api_key,
         redis_url,
         priority,
+        settings.MINICRM_RATE_LIMIT,
+        settings.MINICRM_RATE_WINDOW,
+        settings.MINICRM_INTERACTIVE_RESERVE,
         settings.MINICRM_CONNECT_TIMEOUT,
         settings.MINICRM_READ_TIMEOUT,
         settings.MINICRM_MAX_RETRIES,
