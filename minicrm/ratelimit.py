@@ -96,6 +96,9 @@ def reserved_limit(limit: int, reserve: float) -> int:
 # KEYS[1] the log (sorted set), KEYS[2] the cool-down key, KEYS[3] the interactive-demand key.
 # ARGV: limit for this caller, window (ms), a unique member, interactive flag, full limit.
 # Returns {1, 0} when granted, else {0, milliseconds to wait}.
+# How much later than its slot a request may reach MiniCRM (see RedisBudget).
+ARRIVAL_MARGIN = 0.25
+
 ACQUIRE_SCRIPT = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
@@ -158,9 +161,10 @@ class RedisBudget:
         self.limit = limit
         self.window = window
         self.reserve = reserve
-        # Requests admitted here reach MiniCRM a little later and not in the same order;
-        # a small margin keeps MiniCRM's own window from ever seeing N + 1.
-        self.margin = min(0.25, window * 0.02) if margin is None else margin
+        # Requests admitted here reach MiniCRM a little later and not in the same order (a
+        # process paused between its slot and its send, on a busy machine): a margin of
+        # 0.25 s, whatever the window, keeps MiniCRM's own window from ever seeing N + 1.
+        self.margin = ARRIVAL_MARGIN if margin is None else margin
         prefix = f"minicrm:budget:{system_id}"
         self.keys = [f"{prefix}:log", f"{prefix}:cooldown", f"{prefix}:interactive"]
         self._acquire = self.redis.register_script(ACQUIRE_SCRIPT)
