@@ -21,7 +21,6 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.contrib.messages import constants, get_messages
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import Resolver404, resolve
 from pytest_django.fixtures import Settings
@@ -241,9 +240,9 @@ class Walker:
         return dom(response)
 
 
-def said_saved(response: HttpResponse) -> bool:
+def said_saved(response: Any) -> bool:
     """A success message, or a redirect (full page or HTMX) with no error message."""
-    shown = list(get_messages(response.wsgi_request))  # type: ignore[attr-defined]
+    shown = list(get_messages(response.wsgi_request))
     if any(m.level in (constants.SUCCESS, constants.INFO, constants.WARNING) for m in shown):
         return True
     redirected = response.status_code in (301, 302, 303) or "HX-Redirect" in response
@@ -305,12 +304,11 @@ def walk(walker: Walker, name: str, route: str, *, thorough: bool) -> None:
     # Bad path parameters.
     for parameter, converter in parameters(route).items():
         for bad in BAD_PATH.get(converter, BAD_PATH["str"]):
-            broken = concrete(
-                route,
-                lambda p, bad=bad, parameter=parameter: (
-                    quote(bad) if p == parameter else walker.world.value(p)
-                ),
-            )
+
+            def value(name: str, bad: str = bad, parameter: str = parameter) -> str:
+                return quote(bad) if name == parameter else walker.world.value(name)
+
+            broken = concrete(route, value)
             walker.send("GET", broken)
             walker.send("POST", broken, {})
 

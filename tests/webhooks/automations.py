@@ -19,7 +19,7 @@ BROKEN_KEY = "webhook-tests:broken"
 def runs() -> dict[int, int]:
     """Event id -> how many times a recording action ran for it."""
     raw = redis_connection().hgetall(RUNS_KEY)
-    return {int(key): int(value) for key, value in raw.items()}  # type: ignore[union-attr]
+    return {int(key): int(value) for key, value in raw.items()}
 
 
 def remember(*, event: Any, message: dict[str, Any]) -> dict[str, Any]:

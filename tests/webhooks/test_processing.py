@@ -63,7 +63,7 @@ def reload(event: Event) -> Event:
 def queued(connection: redis.Redis) -> list[tuple[str, list[Any], Any]]:
     """The Celery messages waiting in the broker: (task name, args, eta)."""
     found = []
-    for raw in connection.lrange("celery", 0, -1):  # type: ignore[union-attr]
+    for raw in connection.lrange("celery", 0, -1):
         message = json.loads(raw)
         args = json.loads(__import__("base64").b64decode(message["body"]))[0]
         found.append((message["headers"]["task"], args, message["headers"].get("eta")))
