@@ -1,5 +1,5 @@
 """The bad-input walk: every URL and every form of the console, fed a corpus of bad values by an
-administrator (in English) and by a back-office user (in Hungarian).
+administrator (in Hungarian) and by a back-office user (in English).
 
 For each URL pattern the walk opens its page, then sends bad values in its path parameters, in
 every query parameter its page links to, and in every field of every form (found on the pages
@@ -368,9 +368,10 @@ def test_bad_input_never_breaks_a_page_or_stores_what_it_did_not_say(
         username="boss", password=None, is_staff=True
     )
     member = django_user_model.objects.create_user(username="tag", password=None)
-    # The administrator reaches every page and tries each field alone; the back-office user, in
-    # Hungarian, sends every bad value to every field at once (and meets the 403s).
-    for user, language in ((administrator, "en"), (member, "hu")):
+    # The administrator reaches every page, in Hungarian (dates and numbers as Hungarians write
+    # them), and tries each field alone; the back-office user, in English, sends every bad
+    # value to every field at once (and meets the 403s).
+    for user, language in ((administrator, "hu"), (member, "en")):
         browser = Client(raise_request_exception=True)
         browser.force_login(user)
         browser.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
