@@ -51,6 +51,8 @@ def configure(database: str, redis_url: str, base_url: str) -> None:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SECURE_COOKIES": "0",
+            # Plain HTTP: no redirect to HTTPS (on by default with debug off).
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_LOG_LEVEL": "WARNING",
             "DATABASE_URL": f"sqlite:///{database}",
             "REDIS_URL": redis_url,

@@ -44,6 +44,8 @@ def console_env(workdir: Path, redis_url: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crmconsole.settings",
         "DJANGO_DEBUG": "0",
+        # Plain HTTP on loopback: no redirect to HTTPS (on by default with debug off).
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECRET_KEY": "benchmark-only-secret-key-not-used-anywhere-else",
         "DATABASE_URL": f"sqlite:///{workdir / 'console.sqlite3'}",
         "REDIS_URL": redis_url,
