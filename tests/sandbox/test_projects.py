@@ -146,6 +146,26 @@ def test_second_page_of_a_small_module_is_empty(sandbox_doc):
     assert rows(second) == {}
 
 
+def test_search_updated_since_finds_cards_changed_after_the_moment(sandbox_doc):
+    card = new_card(sandbox_doc, 10, 7461)
+    # Other tests share this sandbox and add cards too: page until the row turns up.
+    assert find_row(sandbox_doc, "Project", card, UpdatedSince="2020-01-01 00:00:00")
+    assert find_row(sandbox_doc, "Project", card, UpdatedSince="2100-01-01 00:00:00") is None
+    # The document's lenient date form is read as Contact reads it, and really read.
+    past = ok_json(sandbox_doc.get(f"{R3}/Project?UpdatedSince=2018-0214+10:00:00"))
+    assert 2009 in result_ids(past)
+    future = ok_json(sandbox_doc.get(f"{R3}/Project?UpdatedSince=2099-1231+10:00:00"))
+    assert future["Count"] == 0
+
+
+def test_search_updated_since_refuses_what_is_no_date(sandbox_doc):
+    answer = sandbox_doc.get(f"{R3}/Project", params={"UpdatedSince": "tegnap"})
+
+    assert text_error(answer, 400) == (
+        "Project (GET): Invalid value 'tegnap' for the UpdatedSince parameter."
+    )
+
+
 def test_search_by_main_contact(sandbox_doc):
     body = search(sandbox_doc, "Project", MainContactId=7505)
     assert body["Count"] == 3

@@ -16,6 +16,7 @@ from apps.sandbox.resources.common import (
     page_number,
     page_slice,
     parse_int_param,
+    parse_since,
     require_object,
 )
 from apps.sandbox.store import dumps, loads, next_id
@@ -73,6 +74,10 @@ def search(ctx: Ctx, params: dict[str, str]) -> dict[str, Any]:
         elif key == "UserId":
             where.append("user_id = ?")
             args.append(_user_id(ctx.db, value))
+        elif key == "UpdatedSince":
+            # Cards changed after this moment (MiniCRM's local time), as Contact has it.
+            where.append("updated_at > ?")
+            args.append(parse_since(value))
         else:
             field_filters.append((key, value))
     where.append("deleted = ?")
