@@ -69,6 +69,19 @@ def configure(database: str, redis_url: str, base_url: str) -> None:
     django.setup()
 
 
+def console_client(database: str, redis_url: str, base_url: str) -> Any:
+    """Django's test client, logged in as a superuser of a migrated console (configured)."""
+    configure(database, redis_url, base_url)
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    client = Client()
+    client.force_login(User.objects.create_superuser("bench", "bench@example.com", None))
+    return client
+
+
 def describe(seconds: list[float]) -> str:
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -239,14 +252,7 @@ def main() -> None:
         private_redis() as redis_url,
         sandbox("demo", rate_limit=BIG_BUDGET) as base_url,
     ):
-        configure(f"{workdir}/benchmark.sqlite3", redis_url, base_url)
-        from django.contrib.auth.models import User
-        from django.core.management import call_command
-        from django.test import Client
-
-        call_command("migrate", verbosity=0)
-        client = Client()
-        client.force_login(User.objects.create_superuser("bench", "bench@example.com", None))
+        client = console_client(f"{workdir}/benchmark.sqlite3", redis_url, base_url)
 
         console = bench_console(client, base_url, redis_url, args.requests)
         model, copied = copy_cards()

@@ -23,7 +23,7 @@ from typing import Any
 import redis
 import requests
 
-from benchmarks.changelist import BIG_BUDGET, configure
+from benchmarks.changelist import BIG_BUDGET, console_client
 from benchmarks.harness import API_KEY, SYSTEM_ID, private_redis, sandbox, sandbox_log
 
 PAGES = {"company page": "/contacts/7505/", "card page": "/cards/2056/"}
@@ -63,14 +63,7 @@ def main() -> None:
         private_redis() as redis_url,
         sandbox("doc", rate_limit=BIG_BUDGET) as base_url,
     ):
-        configure(f"{workdir}/benchmark.sqlite3", redis_url, base_url)
-        from django.contrib.auth.models import User
-        from django.core.management import call_command
-        from django.test import Client
-
-        call_command("migrate", verbosity=0)
-        client = Client()
-        client.force_login(User.objects.create_superuser("bench", "bench@example.com", None))
+        client = console_client(f"{workdir}/benchmark.sqlite3", redis_url, base_url)
         print(f"doc seed; page bound {args.bound:g} s; every cache emptied before each page")
         for latency in args.latency:
             set_latency(base_url, latency)
