@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "apps.todos",
     "apps.orders",
     "apps.webhooks",
+    "apps.mirror",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _env_float("WEBHOOK_SWEEP_SECONDS", 30.0),
     },
     "purge-events": {"task": "apps.webhooks.tasks.purge_events", "schedule": 3600.0},
+    # The mirror's sync: first fill, webhook and poll follow-ups, rescans, backfill.
+    "sync-mirror": {
+        "task": "apps.mirror.tasks.sync_mirror",
+        "schedule": _env_float("MIRROR_TICK_SECONDS", 10.0),
+    },
 }
 
 # --- Webhooks ---------------------------------------------------------------------------
@@ -370,6 +376,27 @@ WEB_REQUEST_TIMEOUT = _env_float("WEB_REQUEST_TIMEOUT", 60.0)
 # web server's worker timeout.
 PAGE_MINICRM_BUDGET_SECONDS = _env_float("PAGE_MINICRM_BUDGET_SECONDS", 8.0)
 PAGE_MINICRM_THREADS = _env_int("PAGE_MINICRM_THREADS", 16)
+
+# --- Mirror ------------------------------------------------------------------------------
+
+# Pages read the console's own copy of MiniCRM (apps/mirror), kept fresh by webhooks, an
+# incremental poll and periodic rescans; off, every page reads MiniCRM live.
+MIRROR_ENABLED = _env_bool("MIRROR_ENABLED", default=True)
+# The share of the request budget the sync may use (the rest stays with people and writes).
+MIRROR_BUDGET_SHARE = _env_float("MIRROR_BUDGET_SHARE", 0.6)
+# Contact?UpdatedSince and Project?UpdatedSince this often, starting this much before the last
+# poll began (clocks differ; overlap costs a request, a gap loses a change).
+MIRROR_POLL_SECONDS = _env_float("MIRROR_POLL_SECONDS", 60.0)
+MIRROR_POLL_MARGIN_SECONDS = _env_float("MIRROR_POLL_MARGIN_SECONDS", 60.0)
+# Every module's and the contacts' list is read again this often (it finds deletions).
+MIRROR_RESCAN_SECONDS = _env_float("MIRROR_RESCAN_SECONDS", 6 * 3600.0)
+# A card or contact opened while its copy is older than this is read again in the background.
+MIRROR_STALE_SECONDS = _env_float("MIRROR_STALE_SECONDS", 300.0)
+# How long one sync task runs before it hands over to the next (beat starts one every
+# MIRROR_TICK_SECONDS; one runs at a time).
+MIRROR_RUN_SECONDS = _env_float("MIRROR_RUN_SECONDS", 50.0)
+# Modules and schemas are read again this often.
+MIRROR_SCHEMA_SECONDS = _env_float("MIRROR_SCHEMA_SECONDS", 3600.0)
 
 # --- Logging -----------------------------------------------------------------------------
 

@@ -243,3 +243,33 @@ class LocalBudget:
             return BudgetUsage(
                 len(live), self.limit, self.window, max(0.0, self._cool_until - now), age
             )
+
+
+class CappedBudget:
+    """A caller's share of a budget: requests through it take a slot of `shared` and of `cap`,
+    a smaller budget of its own (e.g. the sync's share of the system's budget).
+
+    The cap is looked at before the shared slot is taken and recorded after it, so a refusal of
+    either wastes nothing of the other; one process at a time should use a given cap.
+    """
+
+    def __init__(self, shared: Budget, cap: Budget) -> None:
+        self.shared = shared
+        self.cap = cap
+        self.limit = shared.limit
+        self.window = shared.window
+
+    def try_acquire(self, priority: Priority) -> Slot:
+        own = self.cap.usage()
+        if own.used >= own.limit:
+            return Slot(False, max(0.05, own.next_free))
+        slot = self.shared.try_acquire(priority)
+        if slot.granted:
+            self.cap.try_acquire(Priority.INTERACTIVE)  # the cap has no reserve: just record
+        return slot
+
+    def cool_down(self, seconds: float) -> None:
+        self.shared.cool_down(seconds)
+
+    def usage(self) -> BudgetUsage:
+        return self.shared.usage()

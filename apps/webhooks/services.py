@@ -200,6 +200,7 @@ def event_process(event_id: int) -> str:
         target_type = TARGET_TYPES.get(event.object_type)
         if target_type and event.object_id:
             forget_object(target_type, event.object_id)  # always: the console shows fresh data
+            _mirror(event)
         verdict = _verdict(event)
         if verdict is not None:
             return _settle(event, verdict)
@@ -217,6 +218,15 @@ def event_process(event_id: int) -> str:
     for url in forwards:
         forward_event.delay(event.pk, url)
     return status
+
+
+def _mirror(event: Event) -> None:
+    """Every Project or Contact event updates the mirror from its Data, whatever the handler."""
+    data = (event.message or {}).get("Data")
+    if settings.MIRROR_ENABLED and isinstance(data, dict) and event.object_id:
+        from apps.mirror.services import webhook_apply
+
+        webhook_apply(object_type=event.object_type, object_id=event.object_id, data=data)
 
 
 def _verdict(event: Event) -> str | None:

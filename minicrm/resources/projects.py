@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from minicrm.resources.base import Resource, written_id
@@ -19,8 +20,14 @@ def _search_params(
     user_id: int | str | None,
     reference_id: str | None,
     deleted: bool,
+    updated_since: datetime | str | None,
     fields: dict[str, Any],
 ) -> dict[str, Any]:
+    since = (
+        updated_since.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(updated_since, datetime)
+        else updated_since
+    )
     return {
         "CategoryId": category_id,
         "MainContactId": main_contact_id,
@@ -29,6 +36,7 @@ def _search_params(
         "UserId": user_id,
         "ReferenceId": reference_id,
         "Deleted": 1 if deleted else None,
+        "UpdatedSince": since,
         **fields,
     }
 
@@ -44,10 +52,12 @@ class Projects(Resource):
         user_id: int | str | None = None,
         reference_id: str | None = None,
         deleted: bool = False,
+        updated_since: datetime | str | None = None,
         page: int = 0,
         **fields: Any,
     ) -> Page[ProjectSummary]:
-        """One page of cards; `status_group` is Lead, Open, Success or Failed."""
+        """One page of cards; `status_group` is Lead, Open, Success or Failed; `updated_since`
+        (MiniCRM's local time) keeps the cards changed after it."""
         params = _search_params(
             category_id,
             main_contact_id,
@@ -56,6 +66,7 @@ class Projects(Resource):
             user_id,
             reference_id,
             deleted,
+            updated_since,
             fields,
         )
         return self._page(PATH, params, page, ProjectSummary.parse)
@@ -70,6 +81,7 @@ class Projects(Resource):
         user_id: int | str | None = None,
         reference_id: str | None = None,
         deleted: bool = False,
+        updated_since: datetime | str | None = None,
         **fields: Any,
     ) -> Iterator[ProjectSummary]:
         params = _search_params(
@@ -80,6 +92,7 @@ class Projects(Resource):
             user_id,
             reference_id,
             deleted,
+            updated_since,
             fields,
         )
         return self._all(PATH, params, ProjectSummary.parse)
