@@ -48,6 +48,7 @@ CONTACTS = "contacts"
 POLLS = ("poll:Project", "poll:Contact")
 # The requests one card's full read costs: detail, to-do list, status history.
 CARD_REQUESTS = 3
+SLOT_WAIT_SECONDS = 10.0
 
 
 def module_key(category_id: int) -> str:
@@ -77,7 +78,8 @@ def sync_client() -> MiniCRMClient:
         base_url=settings.MINICRM_BASE_URL,
         budget=CappedBudget(minicrm_budget(), sync_cap()),
         priority=Priority.BULK,
-        deadline=max(5.0, settings.MIRROR_RUN_SECONDS),
+        # A step waits this long for a slot at most; the run goes on with the next step.
+        deadline=SLOT_WAIT_SECONDS,
         schema_cache=RedisSchemaCache(_redis(settings.REDIS_URL), ttl=settings.MINICRM_SCHEMA_TTL),
         timeout=(settings.MINICRM_CONNECT_TIMEOUT, settings.MINICRM_READ_TIMEOUT),
         max_retries=settings.MINICRM_MAX_RETRIES,
@@ -597,7 +599,9 @@ def sync_run(*, seconds: float | None = None, until_caught_up: bool = False) -> 
     seconds = settings.MIRROR_RUN_SECONDS if seconds is None else seconds
     connection = _redis(settings.REDIS_URL)
     token = uuid.uuid4().hex
-    hold_ms = int((max(seconds, 1.0) + settings.MINICRM_READ_TIMEOUT + 30) * 1000)
+    # Held for one step at a time (renewed before each): a killed worker's lock lapses soon.
+    attempts = settings.MINICRM_MAX_RETRIES + 1
+    hold_ms = int((SLOT_WAIT_SECONDS + settings.MINICRM_READ_TIMEOUT * attempts + 5) * 1000)
     lock = _key(LOCK_KEY)
     if not connection.set(lock, token, nx=True, px=hold_ms):
         return SyncReport()
