@@ -26,8 +26,12 @@ def superuser_ensure(*, username: str) -> str | None:
 
 
 def minicrm_schema_refresh(*entities: str) -> None:
-    """Drop cached MiniCRM schemas ("Person", "Business", "Project/10"); all if none named."""
+    """Drop cached MiniCRM schemas ("Person", "Business", "Project/10"); all if none named.
+    The mirror's copies go too: the next page reads them from MiniCRM again."""
+    from apps.mirror.services import schemas_forget
+
     minicrm_client().schemas.refresh(*entities)
+    schemas_forget(*entities)
 
 
 def minicrm_user_set(*, user: Any, minicrm_user_id: int | None) -> None:

@@ -312,6 +312,18 @@ def modules_sync(*, client: MiniCRMClient) -> list[Module]:
     return modules
 
 
+def schemas_forget(*entities: str) -> None:
+    """Forget mirrored schemas ("Person", "Business", "Project/10"); all if none named."""
+    contacts = [e for e in entities if e in ("Person", "Business")]
+    modules = [int(e.split("/", 1)[1]) for e in entities if e.startswith("Project/")]
+    if not entities:
+        Schema.objects.all().delete()
+        Module.objects.update(schema=None, schema_synced_at=None)
+        return
+    Schema.objects.filter(entity__in=contacts).delete()
+    Module.objects.filter(pk__in=modules).update(schema=None, schema_synced_at=None)
+
+
 def stale_next() -> tuple[str, int] | None:
     """The record waiting longest for a read, as ("project" | "contact", id)."""
     card = Card.objects.filter(stale_since__isnull=False).order_by("stale_since", "id").first()

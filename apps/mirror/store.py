@@ -243,9 +243,10 @@ def card_store_row(
                 Card.objects.filter(pk=row.id).update(listed_at=listed_at)
             return card
         group = status_group or _status_group(category_id, row.status.id)
+        is_new = card is None
         if card is None:
             card = Card(id=row.id, synced_at=fetched_at, data={})
-        changed = card.pk is not None and (
+        changed = not is_new and (
             card.name != row.name
             or card.status_id != row.status.id
             or card.user_id != row.user.id
@@ -550,9 +551,10 @@ def contact_store_row(
             if listed_at is not None:
                 Contact.objects.filter(pk=row.id).update(listed_at=listed_at)
             return contact
+        is_new = contact is None
         if contact is None:
             contact = Contact(id=row.id, synced_at=fetched_at, data={})
-        changed = contact.pk is not None and (
+        changed = not is_new and (
             contact.name != row.name
             or contact.email != row.email.strip().casefold()
             or contact.business_id != row.business_id

@@ -1,0 +1,78 @@
+"""The mirror's upserts: accent-free search words, and rows never moved backwards by data that
+arrives late (a webhook, a search row read before a newer write)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.core.fieldviews import minicrm_naive
+from apps.mirror import store
+from apps.mirror.models import Card, Module
+from minicrm.types import ProjectSummary, Ref
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_words_are_lower_case_accent_free_and_found_by_their_start() -> None:
+    text = store.search_text(["Kovács-Nagy Éva", ["Árvíztűrő", "tükörfúrógép"], 42, ""])
+
+    assert text == " kovacs nagy eva arvizturo tukorfurogep"
+    assert " tukor" in text  # a word's beginning, as the console searches
+
+
+def detail(name: str, updated: str) -> dict[str, object]:
+    return {"Id": 7, "CategoryId": 3, "Name": name, "StatusId": 11, "UpdatedAt": updated}
+
+
+def test_a_detail_older_than_the_row_is_ignored() -> None:
+    now = timezone.now()
+    store.card_store_detail(detail("Newer", "2026-12-02 10:00:05"), fetched_at=now)
+    store.card_store_detail(detail("Older", "2026-12-02 10:00:00"), fetched_at=now)
+
+    assert Card.objects.get(pk=7).name == "Newer"
+
+
+def row(name: str) -> ProjectSummary:
+    return ProjectSummary(7, name, None, None, Ref(11), Ref(2), False)
+
+
+def test_a_search_row_read_before_the_last_write_only_marks_the_card_listed() -> None:
+    Module.objects.create(id=3, name="Sales")
+    written = timezone.now()
+    store.card_store_detail(detail("Saved", "2026-12-02 10:00:05"), fetched_at=written)
+    listed = written - timedelta(seconds=1)
+
+    store.card_store_row(row("Stale"), category_id=3, fetched_at=listed, listed_at=listed)
+
+    card = Card.objects.get(pk=7)
+    assert card.name == "Saved"
+    assert card.listed_at == listed
+
+
+def test_a_search_row_that_disagrees_with_the_detail_asks_for_a_new_read() -> None:
+    Module.objects.create(id=3, name="Sales")
+    store.card_store_detail(detail("Old name", "2026-12-02 10:00:05"), fetched_at=timezone.now())
+
+    store.card_store_row(row("New name"), category_id=3, fetched_at=timezone.now())
+
+    card = Card.objects.get(pk=7)
+    assert (card.name, card.data["Name"]) == ("New name", "New name")
+    assert card.stale_since is not None
+
+
+def test_a_landed_write_is_not_undone_by_a_late_webhook_from_before_it() -> None:
+    store.card_store_detail(detail("Before", "2026-12-02 10:00:00"), fetched_at=timezone.now())
+    sent = timezone.now()
+    store.card_store_write(card_id=7, changes={"Name": "Mine"}, landed_at=sent, sent_at=sent)
+    before_write = minicrm_naive(sent - timedelta(seconds=30)).strftime("%Y-%m-%d %H:%M:%S")
+
+    store.card_store_webhook(
+        {"CategoryId": "3", "Name": "A change before mine", "UpdatedAt": before_write},
+        card_id=7,
+        received_at=timezone.now(),
+    )
+
+    assert Card.objects.get(pk=7).name == "Mine"
