@@ -449,6 +449,23 @@ def todo_store_detail(data: dict[str, Any], *, fetched_at: datetime) -> ToDo | N
     return todo
 
 
+def todo_store_created(*, todo_id: int, values: dict[str, Any], landed_at: datetime) -> None:
+    """A to-do the console created: listed on its card at once (the sync reads the list)."""
+    ToDo.objects.update_or_create(
+        pk=todo_id,
+        defaults={
+            "card_id": to_int(values.get("ProjectId")) or 0,
+            "status": to_text(values.get("Status")) or "Open",
+            "comment": to_text(values.get("Comment")),
+            "deadline": minicrm_moment(values.get("Deadline")),
+            "user_id": to_int(values.get("UserId")),
+            "type_id": to_int(values.get("Type")) or None,
+            "data": {},
+            "synced_at": landed_at,
+        },
+    )
+
+
 def todo_store_write(*, todo_id: int, changes: dict[str, Any], landed_at: datetime) -> None:
     todo = ToDo.objects.filter(pk=todo_id).first()
     if todo is None:

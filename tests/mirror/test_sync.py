@@ -246,3 +246,18 @@ def test_only_one_sync_runs_at_a_time(crm: Crm) -> None:
 
     assert not services.sync_run(seconds=1).ran
     assert not Card.objects.exists()
+
+
+def test_a_to_do_created_in_the_console_is_listed_on_its_card_at_once(
+    crm: Crm, admin_user: Any
+) -> None:
+    from apps.todos.services import todo_create
+    from apps.writes.services import write_send
+
+    fill()
+    write = todo_create(project_id=2056, values={"Comment": "Call back"}, user=admin_user)
+    write_send(write.pk)
+    write.refresh_from_db()
+
+    todo = ToDo.objects.get(pk=write.target_id)
+    assert (todo.card_id, todo.comment, todo.status) == (2056, "Call back", "Open")
