@@ -259,5 +259,6 @@ def test_a_to_do_created_in_the_console_is_listed_on_its_card_at_once(
     write_send(write.pk)
     write.refresh_from_db()
 
+    assert write.target_id is not None
     todo = ToDo.objects.get(pk=write.target_id)
     assert (todo.card_id, todo.comment, todo.status) == (2056, "Call back", "Open")
