@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.writes.urls")),
     path("", include("apps.webhooks.urls")),
+    path("", include("apps.mirror.urls")),
 ]
 
 handler404 = "apps.core.errors.not_found"

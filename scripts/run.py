@@ -1,9 +1,10 @@
 """`make run`: prepare the database, then start, watch and stop every process the console needs.
 
 Starts Redis (unless REDIS_URL is set), the MiniCRM sandbox (unless a real MiniCRM is
-configured), a Celery worker, Celery beat and the Django development server, each in its own
-process group; prefixes their output with their names; stops them all on Ctrl-C, SIGTERM or
-SIGHUP (exit 0) or as soon as one of them dies (exit 1).
+configured; the mirror's webhooks are subscribed there), a Celery worker, Celery beat (which
+starts the mirror's sync) and the Django development server, each in its own process group;
+prefixes their output with their names; stops them all on Ctrl-C, SIGTERM or SIGHUP (exit 0)
+or as soon as one of them dies (exit 1).
 """
 
 from __future__ import annotations
@@ -406,6 +407,46 @@ def prepare_database() -> str | None:
     return password
 
 
+# A sync run holds a worker slot for up to MIRROR_RUN_SECONDS: a third keeps two for the write
+# queue and webhooks.
+WORKER_CONCURRENCY = 3
+SUBSCRIBE_TIMEOUT_SECONDS = 60.0
+
+
+def worker_command(python: str) -> list[str]:
+    return [python, "-m", "celery", "-A", "crmconsole", "worker",
+            "--concurrency", str(WORKER_CONCURRENCY), "-l", "info"]  # fmt: skip
+
+
+def mirror_subscribe(supervisor: Supervisor, argv: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Subscribe the mirror's webhook handlers in the sandbox (`manage.py mirror_subscribe`,
+    idempotent). A failure is reported, not fatal: the mirror's poll still finds every change."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=SUBSCRIBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        supervisor.say(f"could not subscribe the mirror to the sandbox's webhooks: {error}")
+        return False
+    for line in done.stdout.decode("utf-8", errors="replace").splitlines():
+        supervisor.say(f"mirror: {line}")
+    if done.returncode != 0:
+        problem = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        supervisor.say(
+            "could not subscribe the mirror to the sandbox's webhooks"
+            + (f" ({problem[-1]})" if problem else "")
+            + "; the mirror's poll still finds every change"
+        )
+        return False
+    return True
+
+
 def find_or_install_redis(supervisor: Supervisor) -> str:
     found = shutil.which("redis-server")
     if found:
@@ -450,6 +491,7 @@ def banner(
         "crmconsole is running.",
         f"  Console   {web_url}",
         f"  Admin     {web_url}admin/",
+        f"  Sync      {web_url}sync/  (the mirror of MiniCRM, filling in the background)",
     ]
     if password:
         lines.append(
@@ -549,13 +591,14 @@ def run(supervisor: Supervisor, env: Mapping[str, str]) -> int:
         )
         health = f"http://127.0.0.1:{sandbox_port}/_sandbox/health"
         supervisor.wait_ready("sandbox", lambda: http_ok(health))
+        # The mirror hears of changes at once; the worker and beat then fill and follow it.
+        mirror_subscribe(supervisor, [python, manage, "mirror_subscribe"], child_env)
+        if supervisor.stop_requested.is_set():
+            raise StopRequested
 
     celery = [python, "-m", "celery", "-A", "crmconsole"]
     worker = supervisor.start(
-        "worker",
-        [*celery, "worker", "--concurrency", "2", "-l", "info"],
-        env=child_env,
-        ready_marker=" ready.",
+        "worker", worker_command(python), env=child_env, ready_marker=" ready."
     )
     beat = supervisor.start(
         "beat",

@@ -597,6 +597,11 @@ def _key(name: str) -> str:
     return f"{name}:{settings.MINICRM_SYSTEM_ID}"
 
 
+def sync_lock_key() -> str:
+    """The Redis key a running sync holds (the Sync page shows whether one runs)."""
+    return _key(LOCK_KEY)
+
+
 RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0

@@ -104,6 +104,10 @@ HOSTS = {
     "webhooks:test": ["webhooks:handler"],
     "webhooks:rotate": ["webhooks:handler"],
     "webhooks:replay": ["webhooks:event"],
+    "mirror:resync_all": ["mirror:sync"],
+    "mirror:contacts_resync": ["mirror:sync"],
+    "mirror:module_resync": ["mirror:sync"],
+    "mirror:record_resync": ["mirror:sync"],
 }
 # Not part of the console: Django's admin, the login and the language switch (Django's own),
 # and the webhook receiver (it answers MiniCRM, not people: tests/webhooks feed it bad input).

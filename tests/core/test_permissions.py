@@ -41,6 +41,11 @@ CONSOLE = {
     "webhooks:receive",
     "webhooks:handlers",
     "webhooks:events",
+    "mirror:sync",
+    "mirror:resync_all",
+    "mirror:contacts_resync",
+    "mirror:module_resync",
+    "mirror:record_resync",
 }
 
 

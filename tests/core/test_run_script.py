@@ -133,6 +133,62 @@ def test_banner_never_prints_a_real_api_key():
     assert "changepassword admin" in text
 
 
+def test_the_banner_points_to_the_sync_page():
+    backend, _ = run.backend_from_env({}, sandbox_url=SANDBOX_URL)
+
+    lines = run.banner(
+        web_url="http://127.0.0.1:8000/",
+        password=None,
+        backend=backend,
+        redis_url="redis://127.0.0.1:6380/0",
+        private_redis=True,
+    )
+
+    assert any("http://127.0.0.1:8000/sync/" in line for line in lines)
+
+
+def test_the_worker_has_a_slot_for_the_mirror_s_sync_and_two_for_the_rest():
+    command = run.worker_command("/venv/bin/python")
+
+    assert command[:6] == ["/venv/bin/python", "-m", "celery", "-A", "crmconsole", "worker"]
+    assert command[command.index("--concurrency") + 1] == "3"
+
+
+def test_the_mirror_s_subscription_is_relayed():
+    out = io.StringIO()
+    supervisor = run.Supervisor(out)
+    script = "print('Mirror: cards: created'); print('Mirror: contacts: created')"
+
+    subscribed = run.mirror_subscribe(
+        supervisor, [sys.executable, "-c", script], env=dict(os.environ)
+    )
+
+    assert subscribed
+    output = out.getvalue()
+    assert "run     | mirror: Mirror: cards: created" in output
+    assert "run     | mirror: Mirror: contacts: created" in output
+
+
+def test_a_failed_subscription_is_reported_and_the_run_goes_on():
+    out = io.StringIO()
+    supervisor = run.Supervisor(out)
+    script = "import sys; print('Mirror: cards: created'); sys.exit('CommandError: no sandbox')"
+
+    subscribed = run.mirror_subscribe(
+        supervisor, [sys.executable, "-c", script], env=dict(os.environ)
+    )
+
+    assert not subscribed
+    output = out.getvalue()
+    assert "mirror: Mirror: cards: created" in output
+    assert (
+        "could not subscribe the mirror to the sandbox's webhooks (CommandError: no sandbox)"
+        in (output)
+    )
+    assert "the mirror's poll still finds every change" in output
+    assert not run.mirror_subscribe(supervisor, ["/nonexistent/python"], env=dict(os.environ))
+
+
 # --- The supervisor with real child processes --------------------------------------------
 
 SLEEPER = "import time; print('up', flush=True); time.sleep(60)"
