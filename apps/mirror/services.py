@@ -265,6 +265,10 @@ def write_apply(*, write: Any) -> None:
         card_id = int(payload.get("ProjectId") or 0) or _todo_card(target_id)
         if kind == "todo.update":
             store.todo_store_write(todo_id=target_id, changes=payload, landed_at=landed)
+        else:
+            store.todo_store_created(
+                todo_id=target_id, card_id=card_id, values=payload, landed_at=landed
+            )
         if card_id:
             record_mark_stale(object_type="project", object_id=card_id)
 
