@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import redis
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from apps.contacts.forms import ContactSearchForm
 from apps.contacts.selectors import (
     contact_detail,
     contact_or_none,
     contact_search,
+    contact_search_freshness,
     search_terms,
 )
-from apps.contacts.services import contact_create, contact_purge, contact_update
+from apps.contacts.services import (
+    contact_create,
+    contact_purge,
+    contact_refresh,
+    contact_seen,
+    contact_update,
+)
+from apps.core.errors import failure_of
 from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.minicrm import minicrm_client
 from apps.core.once import once_key
 from apps.core.schema_forms import editable_names, schema_form, seen_from, seen_json
 from apps.writes.feedback import announce, outcome_of, save_through_queue
-from minicrm import BadRequest
+from minicrm import BadRequest, MiniCRMError
 from minicrm.types import ContactSummary, Page
 
 CONTACT_TYPES = ("Business", "Person")
@@ -46,14 +57,50 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     template = "contacts/search.html"
     if request.htmx and request.htmx.target == "contact-results":
         template += "#results"
-    context = {"form": form, "results": results, "q": q, "notice": notice}
+    context = {
+        "form": form,
+        "results": results,
+        "q": q,
+        "notice": notice,
+        "freshness": contact_search_freshness(results=results),
+    }
     return render(request, template, context)
 
 
 def contact_page(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    detail = contact_detail(contact_id=contact_id)
     return render(
-        request, "contacts/contact.html", {"detail": contact_detail(contact_id=contact_id)}
+        request,
+        "contacts/contact.html",
+        {"detail": detail, "freshness": contact_seen(row=detail.row)},
     )
+
+
+@require_POST
+def contact_refresh_view(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    """The "Refresh from MiniCRM" button: the contact, its persons and its cards read again."""
+    try:
+        late = contact_refresh(contact_id=contact_id)
+    except (MiniCRMError, redis.RedisError) as error:
+        reason = render_to_string("core/_failure.html", {"kind": failure_of(error)[1]})
+        messages.error(
+            request,
+            _("The contact could not be refreshed from MiniCRM: %(reason)s")
+            % {"reason": reason.strip()},
+        )
+        return redirect("contacts:contact", contact_id)
+    if late is None:
+        messages.error(request, _("MiniCRM has no such contact (any more)."))
+        return redirect("contacts:search")
+    if late:
+        messages.warning(
+            request,
+            _("Refreshed from MiniCRM, except what it did not answer in time: %(late)s.")
+            % {"late": ", ".join(late)},
+        )
+    else:
+        messages.success(request, _("Refreshed from MiniCRM."))
+    return redirect("contacts:contact", contact_id)
 
 
 def contact_add(request: HtmxHttpRequest) -> HttpResponse:

@@ -69,6 +69,13 @@ def gather(calls: dict[str, Callable[[], Any]], *, deadline: PageDeadline) -> Ga
     return gathered
 
 
+def in_gather() -> bool:
+    """True in one of `gather`'s threads. Code there does no database work: each thread would
+    hold a connection of its own, outside the request's transaction (and on SQLite wait for
+    its write lock); reads that store what they got store it in the request's thread."""
+    return threading.current_thread().name.startswith("minicrm-read")
+
+
 def too_slow(deadline: PageDeadline, what: str) -> RequestTimeout:
     """The error for a read a page cannot do without that did not arrive in time."""
     return RequestTimeout(f"MiniCRM did not answer within {deadline.seconds:g} s ({what})")

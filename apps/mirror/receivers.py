@@ -1,4 +1,5 @@
-"""Keep the mirror in step when a write the console sent lands in MiniCRM."""
+"""Keep the mirror in step when a write the console sent lands in MiniCRM, or finds that
+MiniCRM's copy changed (a conflict: the mirror's copy is out of date)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from apps.mirror.services import write_apply
+from apps.mirror.services import record_mark_stale, write_apply
 from apps.writes.models import Write
 from apps.writes.signals import write_done
 
@@ -23,3 +25,16 @@ def mirror_write(sender: Any, write: Write, **kwargs: Any) -> None:
         write_apply(write=write)
     except Exception:  # the write landed: a mirror that lags is read again by the sync
         log.exception("the mirror could not apply write %s", write.pk)
+
+
+@receiver(post_save, sender=Write)
+def mirror_conflict(sender: Any, instance: Write, **kwargs: Any) -> None:
+    """A write in conflict saw MiniCRM's values differ from what the person saw: the mirror's
+    copy is read again, so the page shows MiniCRM's values too."""
+    if not settings.MIRROR_ENABLED or instance.state != Write.State.CONFLICT:
+        return
+    if instance.target_type in ("project", "contact") and instance.target_id:
+        try:
+            record_mark_stale(object_type=instance.target_type, object_id=instance.target_id)
+        except Exception:  # the sync's rescan catches up anyway
+            log.exception("the mirror could not mark %s for a read", instance)

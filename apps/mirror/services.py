@@ -265,10 +265,12 @@ def write_apply(*, write: Any) -> None:
         store.contact_store_deleted(contact_id=target_id, at=landed)
     elif kind in ("todo.create", "todo.update"):
         card_id = int(payload.get("ProjectId") or 0) or _todo_card(target_id)
-        if kind == "todo.create":
-            store.todo_store_created(todo_id=target_id, values=payload, landed_at=landed)
-        else:
+        if kind == "todo.update":
             store.todo_store_write(todo_id=target_id, changes=payload, landed_at=landed)
+        else:
+            store.todo_store_created(
+                todo_id=target_id, card_id=card_id, values=payload, landed_at=landed
+            )
         if card_id:
             record_mark_stale(object_type="project", object_id=card_id)
 

@@ -406,7 +406,16 @@ def _todo_upsert(card_id: int, todo: ToDoSummary, fetched_at: datetime) -> None:
     existing = ToDo.objects.filter(pk=todo.id).first()
     if existing is not None and existing.synced_at > fetched_at:
         return
-    data = dict(existing.data) if existing and existing.completeness == Completeness.DETAIL else {}
+    deadline = minicrm_aware(todo.deadline)
+    # A held detail the list now contradicts (changed in MiniCRM since) is read again when
+    # next needed: until then the to-do is as the list shows it.
+    detail = (
+        existing is not None
+        and existing.completeness == Completeness.DETAIL
+        and (existing.status, existing.comment, existing.deadline, existing.user_id)
+        == (todo.status, todo.comment, deadline, todo.user_id)
+    )
+    data = dict(existing.data) if existing is not None and detail else {}
     data["Url"] = todo.url
     ToDo.objects.update_or_create(
         pk=todo.id,
@@ -414,14 +423,34 @@ def _todo_upsert(card_id: int, todo: ToDoSummary, fetched_at: datetime) -> None:
             "card_id": card_id,
             "status": todo.status,
             "comment": todo.comment,
-            "deadline": minicrm_aware(todo.deadline),
+            "deadline": deadline,
             "user_id": todo.user_id,
             "type_id": todo.type_id,
             "data": json_mended(data),
-            "completeness": existing.completeness if existing else Completeness.ROW,
+            "completeness": Completeness.DETAIL if detail else Completeness.ROW,
             "synced_at": fetched_at,
         },
     )
+
+
+def _todo_owner(data: dict[str, Any], existing: ToDo | None, card_id: int) -> int | None:
+    """The owner's id of a to-do's detail, which names the owner (the module's schema knows
+    the name's id; the to-do list gave the id before)."""
+    value = data.get("UserId")
+    number = to_int(value)
+    if number is not None:
+        return number
+    card = Card.objects.filter(pk=card_id).only("category_id").first()
+    # MiniCRM's users are the same in every module: any module's schema names them.
+    module = Module.objects.filter(pk=card.category_id) if card is not None else Module.objects
+    held = module.exclude(schema=None).only("pk").first() or (
+        Module.objects.exclude(schema=None).only("pk").first()
+    )
+    schema = module_field_schema(held.pk) if held is not None else None
+    spec = schema.fields.get("UserId") if schema is not None else None
+    if spec is not None and spec.choices and (key := spec.choice_key(value)) is not None:
+        return key
+    return existing.user_id if existing is not None else None
 
 
 def todo_store_detail(data: dict[str, Any], *, fetched_at: datetime) -> ToDo | None:
@@ -432,15 +461,17 @@ def todo_store_detail(data: dict[str, Any], *, fetched_at: datetime) -> ToDo | N
     existing = ToDo.objects.filter(pk=todo_id).first()
     if existing is not None and existing.synced_at > fetched_at:
         return existing
+    card_id = to_int(data.get("ProjectId")) or 0
     todo, _ = ToDo.objects.update_or_create(
         pk=todo_id,
         defaults={
-            "card_id": to_int(data.get("ProjectId")) or 0,
+            "card_id": card_id,
             "status": to_text(data.get("Status")),
             "comment": to_text(data.get("Comment")),
             "deadline": minicrm_moment(data.get("Deadline")),
-            "user_id": to_int(data.get("UserId")),
-            "type_id": to_int(data.get("Type")) or None,
+            "user_id": _todo_owner(data, existing, card_id),
+            # The detail names the type; the list gave its id.
+            "type_id": to_int(data.get("Type")) or (existing.type_id if existing else None),
             "data": json_mended(dict(data)),
             "completeness": Completeness.DETAIL,
             "synced_at": fetched_at,
@@ -449,20 +480,23 @@ def todo_store_detail(data: dict[str, Any], *, fetched_at: datetime) -> ToDo | N
     return todo
 
 
-def todo_store_created(*, todo_id: int, values: dict[str, Any], landed_at: datetime) -> None:
-    """A to-do the console created: listed on its card at once (the sync reads the list)."""
-    ToDo.objects.update_or_create(
-        pk=todo_id,
-        defaults={
-            "card_id": to_int(values.get("ProjectId")) or 0,
-            "status": to_text(values.get("Status")) or "Open",
-            "comment": to_text(values.get("Comment")),
-            "deadline": minicrm_moment(values.get("Deadline")),
-            "user_id": to_int(values.get("UserId")),
-            "type_id": to_int(values.get("Type")) or None,
-            "data": {},
-            "synced_at": landed_at,
-        },
+def todo_store_created(
+    *, todo_id: int, card_id: int, values: dict[str, Any], landed_at: datetime
+) -> None:
+    """A to-do the console made, as it was sent (the sync reads the card's to-dos after)."""
+    if not card_id or ToDo.objects.filter(pk=todo_id).exists():
+        return
+    ToDo.objects.create(
+        id=todo_id,
+        card_id=card_id,
+        status="Open",
+        comment=to_text(values.get("Comment")),
+        deadline=minicrm_moment(values.get("Deadline")),
+        user_id=to_int(values.get("UserId")),
+        type_id=to_int(values.get("Type")) or None,
+        data={},
+        completeness=Completeness.ROW,
+        synced_at=landed_at,
     )
 
 

@@ -1,4 +1,10 @@
-"""Reads of to-dos: a card's to-dos by status, one to-do, and "my to-dos" across cards."""
+"""Reads of to-dos: a card's to-dos by status, one to-do, and "my to-dos" across cards.
+
+With the mirror on (MIRROR_ENABLED) they read the console's own copy: a card's to-do list once
+the mirror has read it, a to-do once its detail was read, and "my to-dos" across every card
+once the mirror holds to-do lists. What the mirror does not hold yet is asked of MiniCRM and
+stored. Without the mirror every read goes to MiniCRM, as before (briefly cached in Redis).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,27 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F
 from django.utils import timezone
 
-from apps.core.fieldviews import minicrm_aware
+from apps.core.fieldviews import minicrm_aware, minicrm_naive
 from apps.core.minicrm import minicrm_client
+from apps.core.parallel import in_gather
 from apps.core.readcache import cached_json
 from apps.core.selectors import minicrm_user_id
+from apps.mirror import store
+from apps.mirror.models import Card as MirrorCard
+from apps.mirror.models import Completeness, SyncState
+from apps.mirror.models import Module as MirrorModule
+from apps.mirror.models import ToDo as MirrorToDo
+from apps.mirror.selectors import card_todos, mirror_on
+from apps.mirror.services import module_key
 from apps.todos.models import CardVisit
 from minicrm.types import ToDo, ToDoSummary, to_datetime
 
 STATUSES = ("open", "closed", "all")
 MY_CARDS_LIMIT = 30  # cards looked at for "my to-dos": each costs one request when not cached
+MY_TODOS_LIMIT = 500  # "my to-dos" from the mirror shows at most this many
 
 
 def _rows(card_id: int) -> list[dict[str, Any]]:
@@ -32,11 +48,24 @@ def _rows(card_id: int) -> list[dict[str, Any]]:
     )
 
 
-def todos_for_card(*, card_id: int, status: str = "open") -> list[ToDoSummary]:
-    """A card's to-dos: open, closed or all; soonest deadline first."""
-    todos = [
+def _card_todos_cached(card_id: int) -> list[ToDoSummary]:
+    return [
         ToDoSummary(**{**row, "deadline": to_datetime(row["deadline"])}) for row in _rows(card_id)
     ]
+
+
+def _mirror_here() -> bool:
+    """The mirror is read (and what MiniCRM answers stored) in this thread."""
+    return mirror_on() and not in_gather()
+
+
+def todos_for_card(*, card_id: int, status: str = "open") -> list[ToDoSummary]:
+    """A card's to-dos: open, closed or all; soonest deadline first."""
+    todos = _card_todos_mirrored(card_id) if _mirror_here() else _card_todos_cached(card_id)
+    return _by_status(todos, status)
+
+
+def _by_status(todos: list[ToDoSummary], status: str) -> list[ToDoSummary]:
     if status == "open":
         todos = [t for t in todos if t.is_open]
     elif status == "closed":
@@ -44,9 +73,28 @@ def todos_for_card(*, card_id: int, status: str = "open") -> list[ToDoSummary]:
     return sorted(todos, key=lambda t: (t.deadline is None, t.deadline or datetime.min, t.id))
 
 
+def _card_todos_mirrored(card_id: int) -> list[ToDoSummary]:
+    """The mirror's to-do list of a card once it has read it, else MiniCRM's (stored)."""
+    if MirrorCard.objects.filter(pk=card_id, todos_synced_at__isnull=False).exists():
+        return card_todos(card_id=card_id)
+    fetched_at = timezone.now()
+    todos = minicrm_client().todos.list(card_id, status="All").items
+    store.todos_store(card_id=card_id, todos=todos, fetched_at=fetched_at)
+    return list(todos)
+
+
 def todo_get(*, todo_id: int) -> ToDo:
-    data = cached_json("todo", todo_id, lambda: minicrm_client().todos.get(todo_id).fields)
-    return ToDo.parse(data)
+    """A to-do: the mirror's copy of its detail, else MiniCRM's (stored in the mirror)."""
+    if not _mirror_here():
+        data = cached_json("todo", todo_id, lambda: minicrm_client().todos.get(todo_id).fields)
+        return ToDo.parse(data)
+    held = MirrorToDo.objects.filter(pk=todo_id, completeness=Completeness.DETAIL).first()
+    if held is not None:
+        return ToDo.parse(held.data)
+    fetched_at = timezone.now()
+    todo = minicrm_client().todos.get(todo_id)
+    store.todo_store_detail(todo.fields, fetched_at=fetched_at)
+    return todo
 
 
 def todo_types() -> dict[int, str]:
@@ -67,23 +115,86 @@ class MyToDo:
 
 
 def my_todos(*, user: AbstractBaseUser | AnonymousUser) -> list[MyToDo]:
-    """The user's open to-dos on the cards they opened or own, soonest deadline first."""
+    """The user's open to-dos, soonest deadline first: on every card whose to-dos the mirror
+    holds, and on the cards they opened or own (read now when the mirror has not yet); without
+    the mirror's to-dos, on the cards they opened or own."""
     me = minicrm_user_id(user=user)
     if me is None or not user.is_authenticated:
         return []
+    if _mirror_here() and MirrorCard.objects.filter(todos_synced_at__isnull=False).exists():
+        return _my_todos_mirrored(int(user.pk), me)
+    mine = [
+        MyToDo(todo, card_id, name)
+        for card_id, name in _my_cards(int(user.pk), me).items()
+        for todo in _by_status(_card_todos_cached(card_id), "open")
+        if todo.user_id == me
+    ]
+    return sorted(mine, key=lambda m: (m.todo.deadline is None, m.todo.deadline or datetime.min))
+
+
+def _my_cards(user_pk: int, me: int) -> dict[int, str]:
+    """The cards the user opened here last, then those they own: id -> name (up to 30)."""
     cards = {
         visit.card_id: visit.card_name
-        for visit in CardVisit.objects.filter(user_id=int(user.pk))[:MY_CARDS_LIMIT]
+        for visit in CardVisit.objects.filter(user_id=user_pk)[:MY_CARDS_LIMIT]
     }
     if len(cards) < MY_CARDS_LIMIT:
         for card in minicrm_client().projects.search(user_id=me).items:
             cards.setdefault(card.id, card.name)
             if len(cards) >= MY_CARDS_LIMIT:
                 break
-    mine = [
-        MyToDo(todo, card_id, name)
-        for card_id, name in cards.items()
-        for todo in todos_for_card(card_id=card_id, status="open")
-        if todo.user_id == me
-    ]
-    return sorted(mine, key=lambda m: (m.todo.deadline is None, m.todo.deadline or datetime.min))
+    return cards
+
+
+def _my_todos_mirrored(user_pk: int, me: int) -> list[MyToDo]:
+    """The mirror's open to-dos of a MiniCRM user on cards not deleted, with the cards' names.
+
+    While the mirror has not read every card's to-dos, the cards the user opened or owns whose
+    to-dos it lacks are read now (and stored), so that they are never missing."""
+    names: dict[int, str] = {}
+    if _modules_listed():
+        unread = MirrorCard.objects.filter(user_id=me, deleted=False, todos_synced_at=None)
+        names = dict(unread.exclude(category_id=0).values_list("pk", "name")[:MY_CARDS_LIMIT])
+        names |= {
+            visit.card_id: visit.card_name
+            for visit in CardVisit.objects.filter(user_id=user_pk)[:MY_CARDS_LIMIT]
+        }
+    else:
+        names = _my_cards(user_pk, me)
+    synced = set(
+        MirrorCard.objects.filter(pk__in=names, todos_synced_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for card_id in [card_id for card_id in names if card_id not in synced][:MY_CARDS_LIMIT]:
+        _card_todos_mirrored(card_id)
+    deleted = MirrorCard.objects.filter(deleted=True).values("pk")
+    rows = list(
+        MirrorToDo.objects.filter(user_id=me, status="Open")
+        .exclude(card_id__in=deleted)
+        .order_by(F("deadline").asc(nulls_last=True), "id")[:MY_TODOS_LIMIT]
+    )
+    cards = {row.card_id for row in rows}
+    held = MirrorCard.objects.filter(pk__in=cards).exclude(category_id=0)
+    names |= dict(held.values_list("pk", "name"))
+    return [MyToDo(_todo_summary(row), row.card_id, names.get(row.card_id, "")) for row in rows]
+
+
+def _modules_listed() -> bool:
+    """The mirror holds every card of every module (each module's first list pass is done)."""
+    modules = MirrorModule.objects.filter(listed=True).values_list("pk", flat=True)
+    keys = [module_key(pk) for pk in modules]
+    filled = SyncState.objects.filter(key__in=keys, filled_at__isnull=False).count()
+    return bool(keys) and filled == len(keys)
+
+
+def _todo_summary(row: MirrorToDo) -> ToDoSummary:
+    return ToDoSummary(
+        id=row.id,
+        status=row.status,
+        comment=row.comment,
+        deadline=minicrm_naive(row.deadline) if row.deadline else None,
+        user_id=row.user_id,
+        type_id=row.type_id,
+        url=str((row.data or {}).get("Url", "")),
+    )

@@ -15,8 +15,12 @@ from pytest_django.fixtures import Settings
 
 from apps.core.parallel import wait_idle
 from apps.core.readcache import forget_kind
+from apps.core.selectors import modules_all
+from apps.mirror.models import Contact as MirrorContact
+from apps.mirror.services import sync_run
 from apps.writes.models import Write
-from tests.conftest import Sandbox, SandboxStarter
+from tests.conftest import Sandbox, SandboxStarter, free_port
+from tests.mirror.test_contact_reads import freshness_said
 from tests.viewsupport import (
     BackgroundSender,
     Node,
@@ -664,6 +668,12 @@ def test_a_contact_edit_conflict_shows_minicrm_s_value_and_saving_again_keeps_mi
 
     page = dom(response)
     assert "MiniCRM now has “2222”; yours is “3333”." in page.by_id("conflict").text
+    # The conflict showed the mirror's copy is out of date: the contact page says it is being
+    # read again (the sync does it), and "Refresh from MiniCRM" reads it at once.
+    contact_page = dom(user_client.get(f"/contacts/{contact_id}/"))
+    assert "refreshing…" in contact_page.by_id("contact-freshness").text
+    refresh = contact_page.by_id("contact-refresh")
+    user_client.post(refresh.attrs["action"], form_data(refresh))
     assert "2222" in dom(user_client.get(f"/contacts/{contact_id}/")).by_id("content").text
     sender = BackgroundSender()
     sender.start()
@@ -770,3 +780,112 @@ def test_a_page_whose_record_does_not_arrive_in_time_says_minicrm_is_slow(
 
     assert response.status_code == 503
     assert "MiniCRM is answering too slowly right now" in dom(response).by_id("content").text
+
+
+# -- how fresh, and "Refresh from MiniCRM" --------------------------------------------------------
+
+
+def mirror_filled(settings: Settings) -> None:
+    """The mirror filled by the sync (lists and details), as after `make run`."""
+    settings.MINICRM_RATE_LIMIT = 100_000
+    assert sync_run(until_caught_up=True).caught_up
+    modules_all()  # the navigation's modules, as any page before has read them
+
+
+def refresh(client: Client, contact_id: int, **kwargs):
+    """Press the page's "Refresh from MiniCRM" button."""
+    form = dom(client.get(f"/contacts/{contact_id}/")).by_id("contact-refresh")
+    assert form.attrs["method"] == "post"
+    return client.post(form.attrs["action"], form_data(form), **kwargs)
+
+
+def new_company(sandbox: Sandbox, **values: object) -> int:
+    name = f"Frissülő {uuid.uuid4().hex[:8]} Kft."
+    answer = sandbox.put("/Api/R3/Contact/", json={"Type": "Business", "Name": name, **values})
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["Id"])
+
+
+def test_the_contact_page_says_how_fresh_it_is_and_offers_a_refresh(
+    user_client: Client, doc: Sandbox
+) -> None:
+    page = dom(user_client.get("/contacts/7505/"))
+
+    assert freshness_said(page.by_id("contact-freshness").text) == (0, False)
+    form = page.by_id("contact-refresh")
+    assert (form.attrs["method"], form.attrs["action"]) == ("post", "/contacts/7505/refresh/")
+    assert form.has("input", name="csrfmiddlewaretoken")
+    assert form.find("button").text == "Refresh from MiniCRM"
+
+
+def test_refresh_reads_the_contact_its_persons_and_its_cards_again(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    company = new_company(doc, Phone="1111")
+    leaving = doc.put(
+        "/Api/R3/Contact/",
+        json={"Type": "Person", "FirstName": "Távozó", "LastName": "Tamás", "BusinessId": company},
+    ).json()["Id"]
+    mirror_filled(settings)
+    before = dom(user_client.get(f"/contacts/{company}/"))
+    assert before.by_id("company-people").links() == {f"/contacts/{leaving}/": "Tamás Távozó"}
+    # Changed in MiniCRM behind the console's back (no webhook, no poll yet).
+    doc.put(f"/Api/R3/Contact/{company}", json={"Phone": "2222"})
+    doc.put(f"/Api/R3/Contact/{leaving}", json={"BusinessId": 7505})
+    joined = doc.put(
+        "/Api/R3/Contact/",
+        json={"Type": "Person", "FirstName": "Érkező", "LastName": "Éva", "BusinessId": company},
+    ).json()["Id"]
+    card = doc.put(  # the card's company is its contact's
+        "/Api/R3/Project/", json={"CategoryId": 10, "Name": "Új üzlet", "ContactId": joined}
+    ).json()["Id"]
+    stale = dom(user_client.get(f"/contacts/{company}/"))
+    assert "2222" not in stale.by_id("content").text  # the mirror's copy, until refreshed
+
+    response = refresh(user_client, company)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/contacts/{company}/"
+    after = user_client.get(response["Location"])
+    assert messages_of(after) == ["Refreshed from MiniCRM."]
+    page = dom(after)
+    assert "2222" in page.find("table", class_="fields").text
+    assert page.by_id("company-people").links() == {f"/contacts/{joined}/": "Éva Érkező"}
+    assert cards_by_module(after) == {"Értékesítés": [card]}
+    assert MirrorContact.objects.get(pk=leaving).business_id == 7505
+
+
+def test_refresh_when_minicrm_is_away_says_so_and_the_page_still_shows(
+    user_client: Client, doc: Sandbox, settings: Settings
+) -> None:
+    mirror_filled(settings)
+    user_client.get("/contacts/7505/")
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"
+    settings.MINICRM_MAX_RETRIES = 0
+
+    response = refresh(user_client, 7505, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [("/contacts/7505/", 302)]
+    assert messages_of(response) == [
+        "The contact could not be refreshed from MiniCRM: MiniCRM cannot be reached."
+    ]
+    assert dom(response).find("h1").text.startswith("MiniCRM Zrt.")
+
+
+def test_refresh_of_a_contact_minicrm_no_longer_has(user_client: Client, doc: Sandbox) -> None:
+    person = doc.put(
+        "/Api/R3/Contact/", json={"Type": "Person", "FirstName": "Eltűnő", "LastName": "Elek"}
+    ).json()["Id"]
+    refresh_form = dom(user_client.get(f"/contacts/{person}/")).by_id("contact-refresh")
+    assert doc.get(f"/Api/R3/PurgePerson/{person}").status_code == 200
+
+    response = user_client.post(refresh_form.attrs["action"], form_data(refresh_form), follow=True)
+
+    assert response.redirect_chain == [("/contacts/", 302)]
+    assert messages_of(response) == ["MiniCRM has no such contact (any more)."]
+    assert user_client.get(f"/contacts/{person}/").status_code == 404
+
+
+def test_refresh_is_post_only(user_client: Client, doc: Sandbox) -> None:
+    assert user_client.get("/contacts/7505/refresh/").status_code == 405

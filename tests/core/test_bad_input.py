@@ -91,6 +91,7 @@ HOSTS = {
     "core:schema_refresh": ["core:settings"],
     "core:search": ["core:home"],
     "contacts:delete": ["contacts:change", "contacts:contact"],
+    "contacts:refresh": ["contacts:contact"],
     "cards:bulk": ["cards:changelist"],
     "cards:status": ["cards:card"],
     "todos:close": ["todos:card_todos", "cards:card"],

@@ -2,12 +2,14 @@
 queue's rig (a private sandbox and Redis, and real Celery workers sharing the test database)
 for the sync run in workers."""
 
-from tests.viewsupport import admin_account, doc, staff_user, user_client
+from tests.viewsupport import admin_account, demo, doc, hungarian, staff_user, user_client
 from tests.writes.conftest import queue_rig, rig_sandbox_options, sandbox_records
 
 __all__ = [
     "admin_account",
+    "demo",
     "doc",
+    "hungarian",
     "queue_rig",
     "rig_sandbox_options",
     "sandbox_records",

@@ -14,8 +14,11 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from apps.mirror.models import Card, Completeness
+from apps.mirror.models import ToDo as MirrorToDo
+from apps.mirror.services import card_fetch, sync_run
 from apps.writes.models import Write
-from tests.conftest import Sandbox, SandboxStarter
+from tests.conftest import Sandbox, SandboxStarter, free_port
 from tests.viewsupport import (
     console_at,
     dom,
@@ -602,3 +605,154 @@ def test_the_edit_form_in_hungarian_keeps_the_deadline(user_client: Client, doc:
     assert not form.has(name="once")  # only a new to-do has a one-time key
     user_client.post("/todos/2222/change/", form_data(form))
     assert not Write.objects.exists()
+
+
+# -- from the mirror ------------------------------------------------------------------------------
+
+
+def mirror_filled(settings: Settings) -> None:
+    """The mirror filled by the sync (lists, then every card with its to-dos), as after
+    `make run`."""
+    settings.MINICRM_RATE_LIMIT = 100_000
+    assert sync_run(until_caught_up=True).caught_up
+
+
+def asked(sandbox: Sandbox) -> list[str]:
+    """The paths the console asked MiniCRM for since the log was last emptied."""
+    return [r["path"] for r in sandbox.get("/_sandbox/requests").json()]
+
+
+def test_my_to_dos_from_the_mirror_cover_every_card_and_ask_minicrm_nothing(
+    user_client: Client, private: Sandbox, settings: Settings
+) -> None:
+    me, other = 53986, 3300
+    now = timezone.localtime()
+    owned = new_card(private, owner=me, name="Saját kártya")
+    elsewhere = new_card(private, owner=other, name="Idegen kártya")
+    new_todo(private, owned, "Holnap", UserId=me, Deadline=stamp(now + timedelta(days=1)))
+    new_todo(private, owned, "Anna dolga", UserId=other, Deadline=stamp(now))
+    new_todo(private, owned, "Kész", UserId=me, closed=True)
+    new_todo(private, elsewhere, "Tegnap", UserId=me, Deadline=stamp(now - timedelta(days=1)))
+    new_todo(private, elsewhere, "Egyszer", UserId=me)  # no deadline: last
+    new_todo(private, elsewhere, "Jövő héten", UserId=me, Deadline=stamp(now + timedelta(7)))
+    choose_me(user_client, me)
+    mirror_filled(settings)
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nobody answers there
+
+    response = user_client.get("/todos/mine/")
+
+    assert response.status_code == 200
+    rows = dom(response).by_id("my-todos").find("tbody").find_all("tr")
+    shown = [
+        (tr.find_all("td")[1].text, tr.find_all("td")[2].text, "overdue" in tr.classes)
+        for tr in rows
+    ]
+    assert shown == [
+        ("Tegnap", "Idegen kártya", True),  # on a card I neither opened nor own
+        ("Holnap", "Saját kártya", False),
+        ("Jövő héten", "Idegen kártya", False),
+        ("Egyszer", "Idegen kártya", False),
+    ]
+    assert rows[0].find("a").attrs["href"] == f"/cards/{elsewhere}/"
+
+
+def test_my_to_dos_read_the_cards_i_own_whose_to_dos_the_mirror_lacks(
+    user_client: Client, private: Sandbox, settings: Settings
+) -> None:
+    me = 53986
+    owned = new_card(private, owner=me, name="Saját kártya")
+    new_todo(private, owned, "Visszahívni", UserId=me, Deadline="2031-01-01 10:00:00")
+    mirror_filled(settings)
+    # The card is listed, but the backfill has not read its to-dos yet.
+    Card.objects.filter(pk=owned).update(todos_synced_at=None)
+    MirrorToDo.objects.filter(card_id=owned).delete()
+    choose_me(user_client, me)
+    private.delete("/_sandbox/requests")
+
+    rows = dom(user_client.get("/todos/mine/")).by_id("my-todos").find("tbody").find_all("tr")
+
+    assert [(tr.find_all("td")[1].text, tr.find_all("td")[2].text) for tr in rows] == [
+        ("Visszahívni", "Saját kártya")
+    ]
+    assert asked(private) == [f"/Api/R3/ToDoList/{owned}"]  # that card's alone
+    assert Card.objects.get(pk=owned).todos_synced_at is not None  # stored for next time
+    private.delete("/_sandbox/requests")
+    user_client.get("/todos/mine/")
+    assert asked(private) == []
+
+
+def test_a_card_s_to_dos_come_from_the_mirror_once_it_has_read_them(
+    user_client: Client, doc: Sandbox, card_with_todos: tuple[int, dict[str, int]]
+) -> None:
+    card_id, _ids = card_with_todos
+    card_fetch(card_id=card_id)  # the sync read the card (detail, to-dos, history)
+    doc.delete("/_sandbox/requests")
+
+    response = user_client.get(f"/cards/{card_id}/todos/", {"status": "all"})
+
+    assert listed(response) == ["Visszahívni", "Ajánlatot küldeni", "Bemutató megtartva"]
+    assert f"/Api/R3/ToDoList/{card_id}" not in asked(doc)
+
+
+def test_a_card_s_to_dos_first_read_from_minicrm_are_stored(
+    user_client: Client, card_with_todos: tuple[int, dict[str, int]]
+) -> None:
+    card_id, ids = card_with_todos
+
+    response = user_client.get(f"/cards/{card_id}/todos/")
+
+    assert listed(response) == ["Visszahívni", "Ajánlatot küldeni"]
+    stored = MirrorToDo.objects.filter(card_id=card_id)
+    assert dict(stored.values_list("pk", "status")) == {
+        ids["later"]: "Open",
+        ids["sooner"]: "Open",
+        ids["closed"]: "Closed",
+    }
+
+
+def test_a_to_do_read_once_is_edited_from_the_mirror(user_client: Client, doc: Sandbox) -> None:
+    card_id = new_card(doc)
+    todo_id = new_todo(doc, card_id, "Visszahívni", UserId=3300, Deadline="2031-01-05 09:00:00")
+    card_fetch(card_id=card_id)  # the sync read the card and its to-do list
+    user_client.get(f"/todos/{todo_id}/change/")
+    held = MirrorToDo.objects.get(pk=todo_id)  # the detail, owner by name: its id is kept
+    assert (held.completeness, held.user_id) == (Completeness.DETAIL, 3300)
+    doc.delete("/_sandbox/requests")
+
+    form = dom(user_client.get(f"/todos/{todo_id}/change/")).find("form", class_="schema-form")
+
+    assert f"/Api/R3/ToDo/{todo_id}" not in asked(doc)
+    assert form.find("textarea", name="Comment").text == "Visszahívni"
+    owner = form.find("select", name="UserId").options()
+    assert [v for v, _label, selected in owner if selected] == ["3300"]
+    assert form.find("input", name="Deadline").attrs["value"] == "2031-01-05T09:00"
+
+
+def test_a_to_do_changed_in_minicrm_is_read_again_once_the_sync_sees_it(
+    user_client: Client, doc: Sandbox
+) -> None:
+    card_id = new_card(doc)
+    todo_id = new_todo(doc, card_id, "Visszahívni", UserId=3300)
+    user_client.get(f"/todos/{todo_id}/change/")  # its detail is in the mirror now
+    doc.put(f"/Api/R3/ToDo/{todo_id}", json={"Comment": "Visszahívni holnap"})
+    card_fetch(card_id=card_id)  # the sync reads the card again (a webhook, the poll)
+
+    form = dom(user_client.get(f"/todos/{todo_id}/change/")).find("form", class_="schema-form")
+
+    assert form.find("textarea", name="Comment").text == "Visszahívni holnap"
+
+
+def test_an_added_to_do_that_landed_is_on_the_card_s_list_from_the_mirror(
+    user_client: Client, doc: Sandbox
+) -> None:
+    card_id = new_card(doc)
+    card_fetch(card_id=card_id)  # the mirror has read the card and its (empty) to-do list
+    form = dom(user_client.get(f"/cards/{card_id}/todos/add/")).find("form", class_="schema-form")
+    user_client.post(f"/cards/{card_id}/todos/add/", form_data(form, Comment="Ajánlatot kérni"))
+    assert send(Write.objects.get()).state == Write.State.DONE
+    doc.delete("/_sandbox/requests")
+
+    response = user_client.get(f"/cards/{card_id}/todos/")
+
+    assert listed(response) == ["Ajánlatot kérni"]
+    assert f"/Api/R3/ToDoList/{card_id}" not in asked(doc)
