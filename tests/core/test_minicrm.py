@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 from django.core.management import call_command
 
@@ -25,6 +26,7 @@ def test_web_and_background_clients_take_from_one_budget(minicrm_settings: Sandb
     assert minicrm_client(Priority.BULK).priority == Priority.BULK
 
 
+@pytest.mark.django_db
 def test_schemas_are_cached_in_redis_until_refreshed(
     minicrm_settings: Sandbox, redis_url: str
 ) -> None:
