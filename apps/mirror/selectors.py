@@ -84,20 +84,22 @@ def contact_row(*, contact_id: int) -> Contact | None:
     return Contact.objects.filter(pk=contact_id).exclude(type="").first()
 
 
+def todo_summary(todo: ToDo) -> ToDoSummary:
+    """A mirrored to-do as the to-do list answers it (a naive MiniCRM local deadline)."""
+    return ToDoSummary(
+        id=todo.id,
+        status=todo.status,
+        comment=todo.comment,
+        deadline=minicrm_naive(todo.deadline) if todo.deadline else None,
+        user_id=todo.user_id,
+        type_id=todo.type_id,
+        url=str((todo.data or {}).get("Url", "")),
+    )
+
+
 def card_todos(*, card_id: int) -> list[ToDoSummary]:
-    """A card's to-dos as the to-do list answers them (naive MiniCRM local deadlines)."""
-    return [
-        ToDoSummary(
-            id=todo.id,
-            status=todo.status,
-            comment=todo.comment,
-            deadline=minicrm_naive(todo.deadline) if todo.deadline else None,
-            user_id=todo.user_id,
-            type_id=todo.type_id,
-            url=str((todo.data or {}).get("Url", "")),
-        )
-        for todo in ToDo.objects.filter(card_id=card_id).order_by("id")
-    ]
+    """A card's to-dos as the to-do list answers them."""
+    return [todo_summary(todo) for todo in ToDo.objects.filter(card_id=card_id).order_by("id")]
 
 
 def card_history(*, card_id: int) -> list[RemoteStatusChange]:

@@ -344,10 +344,14 @@ def stale_next() -> tuple[str, int] | None:
 
 def stale_refresh(*, client: MiniCRMClient) -> bool:
     """Read the record waiting longest; False when none waits."""
-    waiting = stale_next()
-    if waiting is None:
+    return _read(stale_next(), client)
+
+
+def _read(record: tuple[str, int] | None, client: MiniCRMClient) -> bool:
+    """Read one ("project" | "contact", id) in full; False when there is none to read."""
+    if record is None:
         return False
-    object_type, object_id = waiting
+    object_type, object_id = record
     if object_type == "project":
         card_fetch(card_id=object_id, client=client)
     else:
@@ -540,15 +544,7 @@ def backfill_next() -> tuple[str, int] | None:
 
 
 def backfill_step(*, client: MiniCRMClient) -> bool:
-    waiting = backfill_next()
-    if waiting is None:
-        return False
-    object_type, object_id = waiting
-    if object_type == "project":
-        card_fetch(card_id=object_id, client=client)
-    else:
-        contact_fetch(contact_id=object_id, client=client)
-    return True
+    return _read(backfill_next(), client)
 
 
 def sync_step(*, client: MiniCRMClient) -> str | None:

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.fieldviews import minicrm_aware, minicrm_naive
+from apps.core.fieldviews import minicrm_aware
 from apps.core.minicrm import minicrm_client
 from apps.core.parallel import in_gather
 from apps.core.readcache import cached_json
@@ -27,7 +27,7 @@ from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Completeness, SyncState
 from apps.mirror.models import Module as MirrorModule
 from apps.mirror.models import ToDo as MirrorToDo
-from apps.mirror.selectors import card_todos, mirror_on
+from apps.mirror.selectors import card_todos, mirror_on, todo_summary
 from apps.mirror.services import module_key
 from apps.todos.models import CardVisit
 from minicrm.types import ToDo, ToDoSummary, to_datetime
@@ -177,7 +177,7 @@ def _my_todos_mirrored(user_pk: int, me: int) -> list[MyToDo]:
     cards = {row.card_id for row in rows}
     held = MirrorCard.objects.filter(pk__in=cards).exclude(category_id=0)
     names |= dict(held.values_list("pk", "name"))
-    return [MyToDo(_todo_summary(row), row.card_id, names.get(row.card_id, "")) for row in rows]
+    return [MyToDo(todo_summary(row), row.card_id, names.get(row.card_id, "")) for row in rows]
 
 
 def _modules_listed() -> bool:
@@ -186,15 +186,3 @@ def _modules_listed() -> bool:
     keys = [module_key(pk) for pk in modules]
     filled = SyncState.objects.filter(key__in=keys, filled_at__isnull=False).count()
     return bool(keys) and filled == len(keys)
-
-
-def _todo_summary(row: MirrorToDo) -> ToDoSummary:
-    return ToDoSummary(
-        id=row.id,
-        status=row.status,
-        comment=row.comment,
-        deadline=minicrm_naive(row.deadline) if row.deadline else None,
-        user_id=row.user_id,
-        type_id=row.type_id,
-        url=str((row.data or {}).get("Url", "")),
-    )
