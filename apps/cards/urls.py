@@ -12,4 +12,5 @@ urlpatterns = [
     path("cards/<id:card_id>/change/", views.card_edit, name="change"),
     path("cards/<id:card_id>/fields/<str:name>/", views.card_field, name="field"),
     path("cards/<id:card_id>/status/", views.card_status, name="status"),
+    path("cards/<id:card_id>/refresh/", views.card_refresh_view, name="refresh"),
 ]

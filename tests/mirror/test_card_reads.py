@@ -1,0 +1,341 @@
+"""Card pages and changelists read the mirror: once the sync has filled it they make no MiniCRM
+request at all (MiniCRM is pointed at a port nobody listens on to prove it), a card the mirror
+has not read yet is read from MiniCRM once and stored, queued writes are still laid over the
+values, the pages say how fresh they are, and a card page updates itself when the mirror's copy
+is read again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from apps.core.selectors import modules_all
+from apps.mirror.models import Card, Completeness, StatusChange, SyncState
+from apps.mirror.services import (
+    card_fetch,
+    modules_sync,
+    pass_next,
+    pass_step,
+    sync_client,
+    sync_run,
+)
+from apps.writes.models import Write
+from tests.conftest import Sandbox, SandboxStarter, free_port
+from tests.mirror.test_contact_reads import freshness_said
+from tests.viewsupport import console_at, dom, form_data, sandbox_count, sandbox_ids, send
+
+pytestmark = pytest.mark.django_db
+
+SALES = 10  # the doc seed's sales module
+QUALIFICATION = "AutoSalesV3_Qualification"
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(scope="module")
+def card_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
+    return module_sandbox_factory("doc")
+
+
+@pytest.fixture
+def console(settings: Settings, card_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    settings.MINICRM_RATE_LIMIT = 100_000  # the fill is not what these tests measure
+    settings.MINICRM_MAX_RETRIES = 0  # a request that should not be made fails at once
+    settings.MINICRM_CONNECT_TIMEOUT = 1.0
+    yield from console_at(settings, card_sandbox, redis_url)
+
+
+def fill() -> None:
+    """What the sync does after `make run`: every list, then every record in detail."""
+    report = sync_run(until_caught_up=True)
+    assert report.caught_up and not report.errors, report
+    modules_all()
+
+
+def lists_fill() -> None:
+    """Only the sync's list passes: every card as a search row, no detail."""
+    client = sync_client()
+    modules_sync(client=client)
+    while (state := pass_next()) is not None:
+        pass_step(state=state, client=client)
+
+
+def minicrm_away(settings: Settings) -> None:
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"
+
+
+def new_card(sandbox: Sandbox, **values: object) -> int:
+    body = {"CategoryId": SALES, "Name": f"Teszt {uuid.uuid4().hex[:8]}", "ContactId": 7506}
+    answer = sandbox.put("/Api/R3/Project/", json={**body, **values})
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["Id"])
+
+
+def row_ids(response) -> list[int]:
+    table = dom(response).by_id("result_list")
+    return [int(box.attrs["value"]) for box in table.find_all("input", name="selected")]
+
+
+def cell(response, name: str) -> str:
+    return dom(response).by_id(f"field-{name}").find_all("td")[0].text
+
+
+# -- served from the mirror ---------------------------------------------------------------------
+
+
+def test_a_card_page_from_the_mirror_asks_minicrm_nothing(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, StatusId=2620, **{QUALIFICATION: 3103})
+    assert console.put(f"/Api/R3/Project/{card_id}", json={"StatusId": 2621}).status_code == 200
+    fill()
+    minicrm_away(settings)
+
+    response = user_client.get(f"/cards/{card_id}/")
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert page.by_id("card-status").text == "Ajánlat kiküldve"
+    assert page.by_id("card-contact").text == "Leskó Norbert"
+    assert "Érdeklődő → Ajánlat kiküldve" in page.by_id("status-history").text
+    assert cell(response, QUALIFICATION) == "Nem célcsoport"  # the dropdown's label
+    assert not page.has(id="page-late")
+    assert freshness_said(page.by_id("card-freshness").text) == (0, False)
+    # The change form and an inline edit are built from the mirror too.
+    form = dom(user_client.get(f"/cards/{card_id}/change/")).find("form", class_="schema-form")
+    chosen = [label for _v, label, on in form.find("select", name=QUALIFICATION).options() if on]
+    assert chosen == ["Nem célcsoport"]
+    assert user_client.get(f"/cards/{card_id}/fields/{QUALIFICATION}/").status_code == 200
+
+
+def test_a_changelist_from_the_mirror_lists_what_minicrm_lists_and_asks_it_nothing(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    new_card(console, StatusId=2620)
+    new_card(console, StatusId=2621)
+    lists_fill()
+    expected = {
+        "all": sandbox_ids(console, "Project", CategoryId=SALES),
+        "status": sandbox_ids(console, "Project", CategoryId=SALES, StatusId=2620),
+        "group": sandbox_ids(console, "Project", CategoryId=SALES, StatusGroup="Lead"),
+    }
+    assert expected["all"] and expected["status"]
+    minicrm_away(settings)
+
+    assert sorted(row_ids(user_client.get(f"/modules/{SALES}/"))) == sorted(expected["all"])
+    by_status = user_client.get(f"/modules/{SALES}/", {"status": "2620"})
+    assert sorted(row_ids(by_status)) == sorted(expected["status"])
+    by_group = user_client.get(f"/modules/{SALES}/", {"group": "Lead"})
+    assert sorted(row_ids(by_group)) == sorted(expected["group"])
+    freshness = dom(user_client.get(f"/modules/{SALES}/")).by_id("changelist-freshness")
+    assert freshness_said(freshness.text) == (0, False)
+
+
+def test_a_field_search_reads_the_mirror_once_every_card_is_held_in_full(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, **{QUALIFICATION: 3103})
+    expected = sandbox_ids(
+        console, "Project", CategoryId=SALES, **{QUALIFICATION: "Nem célcsoport"}
+    )
+    assert card_id in expected
+    lists_fill()
+    search = {"field": QUALIFICATION, "value": "Nem célcsoport"}
+
+    # With search rows only, the field is MiniCRM's to search.
+    assert sorted(row_ids(user_client.get(f"/modules/{SALES}/", search))) == sorted(expected)
+
+    fill()
+    minicrm_away(settings)
+    assert sorted(row_ids(user_client.get(f"/modules/{SALES}/", search))) == sorted(expected)
+    lower = {"field": QUALIFICATION, "value": "nem CÉLCSOPORT"}  # as MiniCRM, case aside
+    assert sorted(row_ids(user_client.get(f"/modules/{SALES}/", lower))) == sorted(expected)
+
+
+def test_paging_of_a_mirrored_changelist_follows_minicrm_s_count(
+    user_client: Client, demo: Sandbox, settings: Settings
+) -> None:
+    settings.MINICRM_RATE_LIMIT = 100_000
+    lists_fill()
+    total = sandbox_count(demo, "Project", CategoryId=20)
+    first_ids = sandbox_ids(demo, "Project", CategoryId=20, Page=0)
+    minicrm_away(settings)
+
+    first = user_client.get("/modules/20/")
+    last_page = -(-total // 100)
+    last = user_client.get("/modules/20/", {"p": str(last_page)})
+
+    assert row_ids(first) == first_ids  # MiniCRM's order: by id
+    assert dom(first).find("span", class_="action-counter").text == f"{total} cards"
+    assert f"page 1 of {last_page}" in dom(first).find("nav", class_="paginator").text
+    assert len(row_ids(last)) == total - (last_page - 1) * 100
+
+
+def test_a_card_first_opened_is_read_from_minicrm_once_and_stored(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, **{QUALIFICATION: 3105})
+    assert not Card.objects.filter(pk=card_id).exists()
+
+    assert user_client.get(f"/cards/{card_id}/").status_code == 200
+
+    row = Card.objects.get(pk=card_id)
+    assert row.completeness == Completeness.DETAIL
+    assert row.todos_synced_at is not None and row.history_synced_at is not None
+    minicrm_away(settings)
+    again = user_client.get(f"/cards/{card_id}/")
+    assert again.status_code == 200 and cell(again, QUALIFICATION) == "Hideg"
+
+
+def test_a_card_minicrm_no_longer_has_is_not_found(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console)
+    fill()
+    assert console.put(f"/Api/R3/Project/{card_id}", json={"Deleted": 1}).status_code == 200
+    card_fetch(card_id=card_id)  # the sync's read finds it gone
+
+    assert user_client.get(f"/cards/{card_id}/").status_code == 404
+    assert card_id not in row_ids(user_client.get(f"/modules/{SALES}/"))
+
+
+def test_queued_values_are_laid_over_and_a_landed_status_change_shows_at_once(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, StatusId=2620)
+    fill()
+    status_form = dom(user_client.get(f"/cards/{card_id}/")).find("form", class_="status-buttons")
+    user_client.post(f"/cards/{card_id}/status/", form_data(status_form, status="2621"))
+    write = Write.objects.get()
+    address = settings.MINICRM_BASE_URL
+    minicrm_away(settings)
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    assert page.by_id("card-status").text == "Ajánlat kiküldve"
+    assert "pending" in page.find("div", class_="card-summary").text
+
+    settings.MINICRM_BASE_URL = address
+    assert send(write).state == Write.State.DONE
+    minicrm_away(settings)
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    assert page.by_id("card-status").text == "Ajánlat kiküldve"
+    assert "pending" not in page.find("div", class_="card-summary").text
+    newest = page.by_id("status-history").find("li")
+    assert newest.text.endswith("Érdeklődő → Ajánlat kiküldve")
+    by_status = user_client.get(f"/modules/{SALES}/", {"status": "2621"})
+    assert card_id in row_ids(by_status)
+
+    # The sync's next read of the history replaces the console's line with MiniCRM's own.
+    settings.MINICRM_BASE_URL = address
+    card_fetch(card_id=card_id)
+    lines = StatusChange.objects.filter(card_id=card_id)
+    assert lines.filter(id__lt=0).count() == 0
+    assert lines.filter(new_status_id=2621).count() == 1
+
+
+# -- freshness, refresh and the page that updates itself -----------------------------------------
+
+
+def test_an_old_copy_is_shown_and_read_again_in_the_background(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console)
+    fill()
+    settings.MIRROR_STALE_SECONDS = 300
+    Card.objects.filter(pk=card_id).update(synced_at=timezone.now() - timedelta(minutes=10))
+    minicrm_away(settings)
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+
+    assert freshness_said(page.by_id("card-freshness").text) == (10, True)
+    assert Card.objects.get(pk=card_id).stale_since is not None
+
+
+def test_the_card_page_asks_for_changes_and_swaps_in_the_new_copy(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, **{QUALIFICATION: 3105})
+    fill()
+    body = dom(user_client.get(f"/cards/{card_id}/")).by_id("card-body")
+    watch = body.attrs["hx-get"]
+    assert body.attrs["hx-trigger"].startswith("every ")
+
+    unchanged = user_client.get(watch, headers=HTMX)
+    assert unchanged.status_code == 204  # nothing to swap: the page is as fresh as the mirror
+
+    # Someone changes the card in MiniCRM; the sync reads it again.
+    answer = console.put(f"/Api/R3/Project/{card_id}", json={QUALIFICATION: 3103})
+    assert answer.status_code == 200
+    card_fetch(card_id=card_id)
+    changed = user_client.get(watch, headers=HTMX)
+
+    assert changed.status_code == 200
+    part = dom(changed)
+    assert part.by_id("card-body").attrs["hx-get"] != watch  # it now watches the new copy
+    assert part.by_id(f"field-{QUALIFICATION}").find_all("td")[0].text == "Nem célcsoport"
+    assert not part.has("html")  # the body only, swapped in place
+
+
+def test_refresh_from_minicrm_reads_the_card_again_now(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, **{QUALIFICATION: 3105})
+    fill()
+    assert console.put(f"/Api/R3/Project/{card_id}", json={QUALIFICATION: 3102}).status_code == 200
+    assert cell(user_client.get(f"/cards/{card_id}/"), QUALIFICATION) == "Hideg"  # the mirror's
+
+    response = user_client.post(f"/cards/{card_id}/refresh/")
+
+    assert response.status_code == 302 and response["Location"] == f"/cards/{card_id}/"
+    assert cell(user_client.get(f"/cards/{card_id}/"), QUALIFICATION) == "Célcsoport"
+
+
+def test_refresh_of_a_card_minicrm_no_longer_has_says_so(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console)
+    fill()
+    assert console.put(f"/Api/R3/Project/{card_id}", json={"Deleted": 1}).status_code == 200
+
+    response = user_client.post(f"/cards/{card_id}/refresh/", follow=True)
+
+    assert "MiniCRM has no such card (any more)." in response.content.decode()
+    assert Card.objects.get(pk=card_id).deleted
+
+
+def test_refresh_while_minicrm_is_away_says_why_and_keeps_the_copy(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console)
+    fill()
+    minicrm_away(settings)
+
+    response = user_client.post(f"/cards/{card_id}/refresh/", follow=True)
+
+    assert response.status_code == 200
+    assert "could not be refreshed from MiniCRM" in response.content.decode()
+    assert dom(response).by_id("card-status").text != ""
+
+
+# -- without the mirror ---------------------------------------------------------------------------
+
+
+def test_without_the_mirror_card_pages_read_minicrm_and_store_nothing(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    settings.MIRROR_ENABLED = False
+    card_id = new_card(console)
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    listed = user_client.get(f"/modules/{SALES}/")
+
+    assert page.by_id("card-freshness").text == ""
+    assert not page.has(id="card-refresh") and not page.by_id("card-body").attrs.get("hx-get")
+    assert card_id in row_ids(listed)
+    assert not Card.objects.exists() and not SyncState.objects.exists()
