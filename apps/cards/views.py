@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.cards.forms import BulkActionForm, CardFilterForm, StatusForm
-from apps.mirror.selectors import card_row
 from apps.cards.selectors import (
     card_detail,
     card_form_names,
@@ -39,6 +38,7 @@ from apps.core.http import HtmxHttpRequest
 from apps.core.once import once_key
 from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
 from apps.core.selectors import module_get
+from apps.mirror.selectors import card_row
 from apps.todos.services import card_visit_record
 from apps.webhooks.selectors import automations_for
 from apps.writes.feedback import announce, outcome_of, save_through_queue
