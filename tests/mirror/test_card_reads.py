@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
@@ -28,7 +29,15 @@ from apps.mirror.services import (
 from apps.writes.models import Write
 from tests.conftest import Sandbox, SandboxStarter, free_port
 from tests.mirror.test_contact_reads import freshness_said
-from tests.viewsupport import console_at, dom, form_data, sandbox_count, sandbox_ids, send
+from tests.viewsupport import (
+    console_at,
+    dom,
+    form_data,
+    messages_of,
+    sandbox_count,
+    sandbox_ids,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -339,3 +348,23 @@ def test_without_the_mirror_card_pages_read_minicrm_and_store_nothing(
     assert not page.has(id="card-refresh") and not page.by_id("card-body").attrs.get("hx-get")
     assert card_id in row_ids(listed)
     assert not Card.objects.exists() and not SyncState.objects.exists()
+
+
+def test_a_mirrored_card_page_and_changelist_in_hungarian(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, StatusId=2620)
+    fill()
+    Card.objects.filter(pk=card_id).update(synced_at=timezone.now() - timedelta(minutes=10))
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    minicrm_away(settings)
+
+    page = dom(user_client.get(f"/cards/{card_id}/"))
+    listed = dom(user_client.get(f"/modules/{SALES}/"))
+
+    assert page.by_id("card-freshness").text == "szinkronizálva 10 perc ezelőtt · frissítés…"
+    assert page.by_id("card-refresh").find("button").text == "Frissítés a MiniCRM-ből"
+    assert listed.by_id("changelist-freshness").text.startswith("szinkronizálva ")
+    away = user_client.post(f"/cards/{card_id}/refresh/", follow=True)
+    said = " ".join(messages_of(away))
+    assert said.startswith("A kártyát nem sikerült frissíteni a MiniCRM-ből: ")
