@@ -19,7 +19,18 @@ from functools import partial
 from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +44,7 @@ from apps.core.selectors import Module, module_get, modules_all
 from apps.mirror import store
 from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Completeness, SyncState
+from apps.mirror.models import Contact as MirrorContact
 from apps.mirror.selectors import (
     Freshness,
     card_complete,
@@ -72,6 +84,13 @@ class CardRow:
     owner: str
     contact_id: int | None
     business_id: int | None
+    company: str = ""  # the company's name (else the contact's), "" when the mirror lacks it
+    updated_at: datetime | None = None
+
+
+# The changelist's columns that sort (`o=name`, `o=-updated`), as Django's admin sorts: by
+# what the column shows. Only the mirror sorts; MiniCRM's search lists by id.
+SORTS = ("name", "status", "owner", "company", "updated")
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ class CardFilters:
     owner_id: int | None = None
     field: str | None = None
     value: str | None = None
+    order: str | None = None  # one of SORTS, "-" first for descending
 
     def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
         search: dict[str, Any] = {
@@ -104,6 +124,8 @@ class CardPage:
     count: int
     page: int
     pages: int
+    sortable: bool = False  # the mirror answered: the columns sort
+    order: str | None = None  # the sort applied
 
     @property
     def statuses(self) -> dict[int, str]:
@@ -151,8 +173,11 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
     if held is not None:
         count = held.count()
         start = page * PAGE_SIZE
-        rows = [_card_row(card, schema) for card in held.order_by("id")[start : start + PAGE_SIZE]]
-        return CardPage(module, schema, rows, count, page, max(1, -(-count // PAGE_SIZE)))
+        shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
+        names = _company_names(shown)
+        rows = [_card_row(card, schema, names) for card in shown]
+        pages = max(1, -(-count // PAGE_SIZE))
+        return CardPage(module, schema, rows, count, page, pages, True, filters.order)
     fetched_at = timezone.now()
     result = minicrm_client().projects.search(
         category_id=category_id, page=page, **filters.as_search(schema)
@@ -161,6 +186,9 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
         card_rows_store(module, list(result.items), fetched_at=fetched_at)
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
+    names = _contact_names(
+        [i for item in result.items for i in (item.business_id, item.contact_id)]
+    )
     rows = [
         CardRow(
             id=item.id,
@@ -170,10 +198,62 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
             owner=owners.get(item.user.id or 0, item.user.name or ""),
             contact_id=item.contact_id,
             business_id=item.business_id,
+            company=names.get(item.business_id or item.contact_id or 0, ""),
         )
         for item in result.items
     ]
     return CardPage(module, schema, rows, result.count, page, result.pages)
+
+
+def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> QuerySet[MirrorCard]:
+    """Cards in the order of a column, as it shows (a status or owner by its label, the
+    company by its name); then by id, so pages never overlap."""
+    key = (order or "").removeprefix("-")
+    if key not in SORTS:
+        return cards.order_by("id")
+    descending = (order or "").startswith("-")
+    if key in ("status", "owner"):
+        spec = schema.fields.get("StatusId" if key == "status" else "UserId")
+        column = "status_id" if key == "status" else "user_id"
+        labels = sorted((spec.choices if spec else {}).items(), key=lambda c: c[1].casefold())
+        cards = cards.annotate(
+            sort_key=Case(
+                *(
+                    When(**{column: choice}, then=Value(rank))
+                    for rank, (choice, _l) in enumerate(labels)
+                ),
+                default=Value(len(labels)),
+                output_field=IntegerField(),
+            )
+        )
+    elif key == "company":  # the company's name, else the contact's (as the column shows)
+        contacts = MirrorContact.objects.filter(deleted=False)
+        company = contacts.filter(pk=OuterRef("business_id")).values("name")[:1]
+        contact = contacts.filter(pk=OuterRef("contact_id")).values("name")[:1]
+        cards = cards.annotate(
+            sort_key=Lower(Coalesce(Subquery(company), Subquery(contact), Value("")))
+        )
+    elif key == "name":
+        cards = cards.annotate(sort_key=Lower("name"))
+    else:
+        cards = cards.annotate(sort_key=F("updated_at"))
+    first = (
+        F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
+    )
+    return cards.order_by(first, "-id" if descending else "id")
+
+
+def _contact_names(ids: list[int | None]) -> dict[int, str]:
+    """The names the mirror holds of some contacts (placeholders and deleted ones aside)."""
+    wanted = {i for i in ids if i}
+    if not wanted or not mirror_here():
+        return {}
+    held = MirrorContact.objects.filter(pk__in=wanted, deleted=False).exclude(type="")
+    return dict(held.values_list("id", "name"))
+
+
+def _company_names(cards: list[MirrorCard]) -> dict[int, str]:
+    return _contact_names([i for card in cards for i in (card.business_id, card.contact_id)])
 
 
 def module_listed(*, category_id: int) -> bool:
@@ -238,7 +318,7 @@ def _field_equals(spec: FieldSpec, value: str) -> Q:
     return Q(**{f"{path}__iexact": text})
 
 
-def _card_row(card: MirrorCard, schema: Schema) -> CardRow:
+def _card_row(card: MirrorCard, schema: Schema, names: dict[int, str]) -> CardRow:
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
     return CardRow(
@@ -249,6 +329,8 @@ def _card_row(card: MirrorCard, schema: Schema) -> CardRow:
         owner=owners.get(card.user_id or 0, ""),
         contact_id=card.contact_id,
         business_id=card.business_id,
+        company=names.get(card.business_id or card.contact_id or 0, ""),
+        updated_at=card.updated_at,
     )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.cards.forms import BulkActionForm, CardFilterForm, StatusForm
+from apps.cards.forms import COLUMNS, BulkActionForm, CardFilterForm, StatusForm
 from apps.cards.selectors import (
     card_detail,
     card_form_names,
@@ -61,6 +61,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "filters": filters,
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
+        "columns": COLUMNS,
         "nav_module_id": category_id,
         "freshness": card_list_freshness(page=page),
     }

@@ -368,3 +368,79 @@ def test_a_mirrored_card_page_and_changelist_in_hungarian(
     away = user_client.post(f"/cards/{card_id}/refresh/", follow=True)
     said = " ".join(messages_of(away))
     assert said.startswith("A kártyát nem sikerült frissíteni a MiniCRM-ből: ")
+
+
+# -- sorting and names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order", "key"),
+    [
+        ("name", lambda c: (c.name.casefold(), c.id)),
+        ("-name", lambda c: (c.name.casefold(), c.id)),
+        ("updated", lambda c: (c.updated_at, c.id)),
+        ("-updated", lambda c: (c.updated_at, c.id)),
+    ],
+)
+def test_a_mirrored_changelist_sorts_by_a_column_both_ways(
+    user_client: Client, demo: Sandbox, settings: Settings, order: str, key
+) -> None:
+    settings.MINICRM_RATE_LIMIT = 100_000
+    lists_fill()
+    for card_id in Card.objects.filter(category_id=20).values_list("id", flat=True)[:120]:
+        card_fetch(card_id=card_id)  # some with their UpdatedAt, the rest without
+    cards = list(Card.objects.filter(category_id=20, deleted=False))
+    with_value = [c for c in cards if not order.endswith("updated") or c.updated_at]
+    without = [c for c in cards if order.endswith("updated") and not c.updated_at]
+    expected = sorted(with_value, key=key, reverse=order.startswith("-"))
+    expected += sorted(without, key=lambda c: c.id, reverse=order.startswith("-"))
+    minicrm_away(settings)
+
+    response = user_client.get("/modules/20/", {"o": order, "p": "2"})
+
+    assert row_ids(response) == [c.id for c in expected[100:200]]
+    header = dom(response).by_id(f"column-{order.removeprefix('-')}")
+    assert header.attrs["aria-sort"] == ("descending" if order.startswith("-") else "ascending")
+    flipped = order.removeprefix("-") if order.startswith("-") else f"-{order}"
+    assert header.find("a").attrs["href"] == f"?o={flipped}"  # back on page 1, the other way
+
+
+def test_sorting_by_status_owner_and_company_follows_what_the_columns_show(
+    user_client: Client, demo: Sandbox, settings: Settings
+) -> None:
+    settings.MINICRM_RATE_LIMIT = 100_000
+    lists_fill()
+    minicrm_away(settings)
+
+    for order, column in (("status", 2), ("owner", 3), ("-company", 4)):
+        response = user_client.get("/modules/20/", {"o": order, "status": "", "p": "1"})
+        shown = [
+            row.find_all("td")[column - 1].text
+            for row in dom(response).by_id("result_list").find("tbody").find_all("tr")
+        ]
+        folded = [text.casefold() for text in shown]
+        assert folded == sorted(folded, reverse=order.startswith("-")), order
+
+
+def test_the_company_column_names_the_company(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    fill()
+    minicrm_away(settings)
+
+    response = user_client.get(f"/modules/{SALES}/")
+
+    links = dom(response).by_id("result_list").links()
+    assert links.get("/contacts/7505/") == "MiniCRM Zrt."
+    assert not any(text.startswith("#") for text in links.values())
+
+
+def test_a_changelist_not_mirrored_yet_does_not_offer_sorting(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"o": "-name"})
+
+    assert response.status_code == 200
+    header = dom(response).by_id("column-name")
+    assert not header.has("a") and "aria-sort" not in header.attrs
+    assert row_ids(response) == sorted(row_ids(response))  # MiniCRM's order: by id
