@@ -9,6 +9,7 @@ from typing import Any
 import redis
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.cards.forms import COLUMNS, BulkActionForm, CardFilterForm, StatusForm
 from apps.cards.selectors import (
     card_detail,
+    card_export,
     card_form_names,
     card_get,
     card_list,
@@ -33,6 +35,7 @@ from apps.cards.services import (
     cards_bulk_update,
 )
 from apps.core.errors import failure_of
+from apps.core.export import FORMATS, export_name, export_response
 from apps.core.fieldviews import display_value
 from apps.core.http import HtmxHttpRequest
 from apps.core.once import once_key
@@ -69,6 +72,40 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "changelist-results":
         template += "#results"
     return render(request, template, context)
+
+
+def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpResponseBase:
+    """The changelist as it is filtered and sorted (every page, every field) as CSV or XLSX."""
+    schema = card_schema(category_id=category_id)
+    filters = CardFilterForm(request.GET, schema=schema)
+    file_format = request.GET.get("format", "csv")
+    back = reverse("cards:changelist", args=[category_id]) + "?" + _without(request, "format")
+    if file_format not in FORMATS:
+        messages.error(request, _("Choose CSV or XLSX."))
+        return redirect(back)
+    export = card_export(category_id=category_id, filters=filters.filters())
+    if export is None:
+        messages.warning(
+            request,
+            _(
+                "This list can be exported once the mirror holds it (see the Sync page); "
+                "until then MiniCRM would be asked for every page of it."
+            ),
+        )
+        return redirect(back)
+    return export_response(
+        file_format=file_format,
+        name=export_name(*export.title),
+        header=export.header,
+        rows=export.rows,
+    )
+
+
+def _without(request: HtmxHttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @require_POST

@@ -6,6 +6,8 @@ is read again."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -38,6 +40,7 @@ from tests.viewsupport import (
     sandbox_ids,
     send,
 )
+from tests.xlsxread import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -444,3 +447,77 @@ def test_a_changelist_not_mirrored_yet_does_not_offer_sorting(
     header = dom(response).by_id("column-name")
     assert not header.has("a") and "aria-sort" not in header.attrs
     assert row_ids(response) == sorted(row_ids(response))  # MiniCRM's order: by id
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def all_pages(user_client: Client, path: str, params: dict[str, str]) -> list[int]:
+    ids: list[int] = []
+    for number in range(1, 100):
+        found = row_ids(user_client.get(path, {**params, "p": str(number)}))
+        if not found:
+            return ids
+        ids += found
+        if len(found) < 100:
+            return ids
+    return ids
+
+
+def test_an_export_holds_every_page_of_the_filtered_sorted_changelist(
+    user_client: Client, demo: Sandbox, settings: Settings
+) -> None:
+    settings.MINICRM_RATE_LIMIT = 100_000
+    lists_fill()
+    minicrm_away(settings)
+    params = {"group": "Open", "o": "-name"}
+    expected = all_pages(user_client, "/modules/20/", params)
+    assert len(expected) > 100  # more than one page
+
+    page = dom(user_client.get("/modules/20/", params))
+    csv_link = page.by_id("export-csv").attrs["href"]
+    xlsx_link = page.by_id("export-xlsx").attrs["href"]
+    as_csv = user_client.get(csv_link)
+    as_xlsx = user_client.get(xlsx_link)
+
+    today = timezone.localdate().isoformat()
+    assert as_csv["Content-Disposition"] == f'attachment; filename="ertekesites-open-{today}.csv"'
+    text = b"".join(as_csv.streaming_content).decode().removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:6] == ["Id", "Name", "Status", "Owner", "Company", "Updated"]
+    assert [int(row[0]) for row in rows[1:]] == expected
+    sheet = xlsx_rows(b"".join(as_xlsx.streaming_content))
+    assert [int(row[0]) for row in sheet[1:]] == expected
+    assert sheet[0] == rows[0]
+
+
+def test_a_list_the_mirror_does_not_hold_yet_is_not_exported(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/export/", {"format": "csv"}, follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(f"/modules/{SALES}/")
+    assert "can be exported once the mirror holds it" in " ".join(messages_of(response))
+
+
+def test_an_export_in_an_unknown_format_says_so(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    lists_fill()
+
+    response = user_client.get(f"/modules/{SALES}/export/", {"format": "pdf"}, follow=True)
+
+    assert response.status_code == 200
+    assert "Choose CSV or XLSX." in messages_of(response)
+
+
+def test_an_export_in_hungarian_names_its_columns_in_hungarian(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    lists_fill()
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+
+    response = user_client.get(f"/modules/{SALES}/export/", {"format": "csv"})
+
+    header = b"".join(response.streaming_content).decode().removeprefix("\ufeff").splitlines()[0]
+    assert header.startswith("Id,Név,Státusz,")
