@@ -6,6 +6,7 @@ The card form itself is built from the module's schema (apps/core/schema_forms.p
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -132,6 +133,13 @@ class CardFilterForm(forms.Form):
             value=data.get("value") or None,
             order=data.get("o") or None,
         )
+
+    def valid_query(self) -> str:
+        """The query string of the filters that are valid (the others, and anything the form
+        does not know, left out)."""
+        self.is_valid()
+        kept = {name: self.data[name] for name in self.fields if name in self.data}
+        return urlencode({k: v for k, v in kept.items() if k not in self.errors and v})
 
     def ignored(self) -> list[str]:
         """The labels of the query's values that are not valid (and so left out)."""

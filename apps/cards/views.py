@@ -79,7 +79,7 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     file_format = request.GET.get("format", "csv")
-    back = reverse("cards:changelist", args=[category_id]) + "?" + _without(request, "format")
+    back = reverse("cards:changelist", args=[category_id]) + "?" + filters.valid_query()
     if file_format not in FORMATS:
         messages.error(request, _("Choose CSV or XLSX."))
         return redirect(back)
@@ -99,13 +99,6 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
         header=export.header,
         rows=export.rows,
     )
-
-
-def _without(request: HtmxHttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
 
 
 @require_POST

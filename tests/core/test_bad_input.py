@@ -95,6 +95,7 @@ HOSTS = {
     "cards:bulk": ["cards:changelist"],
     "cards:status": ["cards:card"],
     "cards:refresh": ["cards:card"],
+    "cards:export": ["cards:changelist"],
     "todos:close": ["todos:card_todos", "cards:card"],
     "todos:change": ["todos:card_todos"],
     "orders:items": ["orders:order"],
