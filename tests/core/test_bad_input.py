@@ -89,7 +89,6 @@ BAD_PATH = {
 # Pages (view names) whose forms post to a URL that has no page of its own.
 HOSTS = {
     "core:schema_refresh": ["core:settings"],
-    "core:search": ["core:home"],
     "contacts:delete": ["contacts:change", "contacts:contact"],
     "contacts:refresh": ["contacts:contact"],
     "cards:bulk": ["cards:changelist"],

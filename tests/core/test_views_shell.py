@@ -138,25 +138,6 @@ def test_dashboard_offers_each_module_and_the_queue(user_client: Client, doc: Sa
     ]
 
 
-# -- global search ---------------------------------------------------------------------------
-
-
-def test_global_search_answers_with_the_contact_search(user_client: Client, doc: Sandbox) -> None:
-    response = user_client.get("/search/", {"q": " 2367532 "}, follow=True)
-
-    assert response.redirect_chain == [("/contacts/?q=2367532", 302)]
-    results = dom(response).by_id("result_list")
-    assert results.links()["/contacts/7506/"] == "Leskó Norbert"
-    # The header's box keeps what was searched.
-    assert dom(response).by_id("global-search-q").attrs["value"] == "2367532"
-
-
-def test_empty_global_search_opens_the_contact_search(user_client: Client, doc: Sandbox) -> None:
-    response = user_client.get("/search/", {"q": "  "})
-
-    assert response["Location"] == "/contacts/"
-
-
 # -- preferences: the user's time zone -------------------------------------------------------
 
 
