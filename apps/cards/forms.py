@@ -152,6 +152,18 @@ class CardFilterForm(forms.Form):
         return int(self.cleaned_data["p"]) - 1 if self.cleaned_data.get("p") else 0
 
 
+class BoardMoveForm(forms.Form):
+    """A card dropped on another status column of the board."""
+
+    card = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    status = forms.TypedChoiceField(coerce=int, label=_("Status"))
+
+    def __init__(self, data: Any, *, schema: Schema) -> None:
+        super().__init__(data)
+        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+        cast(forms.TypedChoiceField, self.fields["status"]).choices = list(statuses.items())
+
+
 class BulkActionForm(forms.Form):
     """Change status, owner or one field of the selected cards."""
 

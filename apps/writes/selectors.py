@@ -39,6 +39,21 @@ def pending_values(*, target_type: str, target_id: int) -> dict[str, Any]:
     return values
 
 
+def pending_statuses(*, target_ids: list[int] | None = None) -> dict[int, Any]:
+    """The status each card will have once its queued writes land: card id -> StatusId, for
+    cards with a queued status change (all of them, or those of `target_ids`)."""
+    writes = Write.objects.filter(
+        target_type="project", state__in=Write.PENDING_STATES, kind__endswith=".update"
+    ).order_by("created_at", "pk")
+    if target_ids is not None:
+        writes = writes.filter(target_id__in=target_ids)
+    statuses: dict[int, Any] = {}
+    for target_id, payload in writes.values_list("target_id", "payload"):
+        if target_id and isinstance(payload, dict) and "StatusId" in payload:
+            statuses[target_id] = payload["StatusId"]
+    return statuses
+
+
 def writes_per_second() -> float:
     """How fast the queue drains: the bulk share of the budget, per second."""
     budget = minicrm_budget()

@@ -36,6 +36,47 @@
     }
   });
 
+  // <ol data-board-status="26" data-board-move="URL">: a board column (vendor/Sortable.min.js,
+  // loaded by the board page). A card dropped in it is posted to URL with its new status, and
+  // the tile the server answers (marked pending) takes its place. Without JavaScript each
+  // tile's own "Move" form does the same.
+  function boardColumns(root) {
+    if (typeof window.Sortable === "undefined" || !root.querySelectorAll) {
+      return;
+    }
+    root.querySelectorAll("[data-board-status]").forEach(function (column) {
+      if (column.sortableBound) {
+        return;
+      }
+      column.sortableBound = true;
+      window.Sortable.create(column, {
+        group: "board",
+        animation: 150,
+        filter: "select, button",
+        preventOnFilter: false,
+        onAdd: function (event) {
+          var tile = event.item;
+          window.htmx.ajax("POST", column.getAttribute("data-board-move"), {
+            source: tile,
+            target: tile,
+            swap: "outerHTML",
+            values: {
+              card: tile.getAttribute("data-card"),
+              status: column.getAttribute("data-board-status"),
+              query: column.getAttribute("data-board-query") || "",
+            },
+          });
+        },
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    boardColumns(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    boardColumns(event.target);
+  });
+
   // <div data-watch hx-get=... hx-trigger="every 5s">: a part of a page that asks the server
   // whether what it shows changed (the card page, when the mirror's copy is read again). It
   // does not ask while someone is editing in it: the swap would throw their edit away.
