@@ -1,6 +1,7 @@
 """Layout as it is drawn, in Debian's Chromium, in Hungarian (the longer texts) on a wide and a
 phone-sized screen: the header's search placeholder is shown whole, the company page's Persons
-box holds long values without scrolling sideways, the order editor's VAT select shows its rate.
+box holds long values without scrolling sideways, the order editor's VAT select shows its rate;
+and the webhook handler form shows only the chosen action's fields.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in
@@ -89,3 +91,38 @@ def test_order_editor_vat_select_shows_its_rate(hungarian_page: Page) -> None:
     assert vat.evaluate(SELECT_SHORTFALL) <= 1
     # On a phone the editor scrolls within its box; the page itself does not.
     assert not scrolls_sideways(page)
+
+
+def test_the_handler_form_shows_only_the_chosen_action_s_fields(logged_in: Page) -> None:
+    User.objects.filter(username="katalin").update(is_staff=True)  # handlers are for admins
+    page = logged_in
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    page.goto("/webhooks/add/")
+    row = {
+        name: page.locator(f"#row-actions-0-{name}")
+        for name in ("kind", "comment", "owner", "days", "values", "url", "path")
+    }
+    todo, others = ("comment", "owner", "days"), ("values", "url", "path")
+
+    # No action chosen yet: only the choice.
+    expect(row["kind"]).to_be_visible()
+    for name in (*todo, *others):
+        expect(row[name]).to_be_hidden()
+
+    page.select_option("#id_actions-0-kind", "create_todo")
+    for name in todo:
+        expect(row[name]).to_be_visible()
+    for name in others:
+        expect(row[name]).to_be_hidden()
+
+    page.select_option("#id_actions-0-kind", "forward")
+    expect(row["url"]).to_be_visible()
+    for name in (*todo, "values", "path"):
+        expect(row[name]).to_be_hidden()
+    # The second action is its own: still only its choice.
+    expect(page.locator("#row-actions-1-url")).to_be_hidden()
+    assert problems == []
