@@ -198,23 +198,17 @@ class BulkActionForm(forms.Form):
             return {"UserId": data["owner"]}
         return {data["field"]: data["value"]}
 
-    def description(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The parts of the job's title (`BulkJob.summary`): shown in each viewer's language."""
         data = self.cleaned_data
         count = len(data["selected"])
         if data["action"] == "status":
             label = self.schema.fields["StatusId"].choices.get(data["status"], "")
-            return str(
-                _("Status to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
-            )
+            return {"action": "status", "label": label, "count": count}
         if data["action"] == "owner":
             label = self.schema.fields["UserId"].choices.get(data["owner"], "")
-            return str(
-                _("Owner to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
-            )
-        return str(
-            _("%(field)s to “%(value)s” on %(count)d cards")
-            % {"field": data["field"], "value": data["value"], "count": count}
-        )
+            return {"action": "owner", "label": label, "count": count}
+        return {"action": "field", "field": data["field"], "value": data["value"], "count": count}
 
 
 class StatusForm(forms.Form):

@@ -196,7 +196,7 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
             card_ids=form.cleaned_data["selected"],
             category_id=category_id,
             changes=form.changes(),
-            description=form.description(),
+            summary=form.summary(),
             user=request.user,
         )
     except SchemaValidationError as error:

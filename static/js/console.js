@@ -74,7 +74,40 @@
     boardColumns(document);
   });
   document.addEventListener("htmx:load", function (event) {
-    boardColumns(event.target);
+    boardColumns(event.detail.elt);
+  });
+
+  // <div data-shown-if="actions-0-kind" data-shown-values="create_todo">: a form row shown only
+  // while the form's control of that name has one of those values (a webhook action's own
+  // fields). Without JavaScript every row shows, and the server ignores the other choices'.
+  function showChosenRows(root) {
+    root.querySelectorAll("[data-shown-if]").forEach(function (row) {
+      var form = row.closest("form");
+      var control = form && form.elements.namedItem(row.getAttribute("data-shown-if"));
+      if (!control) {
+        return;
+      }
+      var values = (row.getAttribute("data-shown-values") || "").split(" ");
+      row.hidden = values.indexOf(control.value) === -1;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (!(control instanceof HTMLSelectElement) || !control.form) {
+      return;
+    }
+    showChosenRows(control.form);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showChosenRows(document);
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt instanceof Element) {
+      showChosenRows(event.detail.elt);
+    }
   });
 
   // <div data-watch hx-get=... hx-trigger="every 5s">: a part of a page that asks the server
