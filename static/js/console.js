@@ -52,6 +52,7 @@
       window.Sortable.create(column, {
         group: "board",
         animation: 150,
+        forceFallback: true, // mouse and touch events, the same on every browser
         filter: "select, button",
         preventOnFilter: false,
         onAdd: function (event) {
