@@ -43,6 +43,7 @@ from apps.core.fieldviews import (
     field_label,
     field_views,
     label_of,
+    minicrm_aware,
     system_views,
 )
 from apps.core.minicrm import minicrm_client
@@ -66,7 +67,14 @@ from apps.mirror.selectors import (
 )
 from apps.mirror.services import module_key, schema_ensure
 from apps.writes.models import Write
-from apps.writes.selectors import pending_statuses, pending_values, writes_for_object
+from apps.writes.selectors import (
+    FieldChange,
+    HistoryEntry,
+    object_history,
+    pending_statuses,
+    pending_values,
+    writes_for_object,
+)
 from minicrm import NotFound
 from minicrm.resources.schema import FieldSpec, Schema
 from minicrm.types import (
@@ -542,6 +550,7 @@ class CardDetail:
     pending: dict[str, Any] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
     row: MirrorCard | None = None  # the mirror's copy the page shows (None without one)
+    timeline: list[HistoryEntry] = field(default_factory=list)  # the History, newest first
 
     @property
     def status_id(self) -> int | None:
@@ -777,6 +786,21 @@ def _card_view(
     status_spec, owner_spec = schema.fields.get("StatusId"), schema.fields.get("UserId")
     status = label_of(status_spec, pending.get("StatusId", project.fields.get("StatusId")))
     owner = label_of(owner_spec, pending.get("UserId", project.fields.get("UserId")))
+    owners = owner_spec.choices if owner_spec is not None else {}
+    recorded = [
+        HistoryEntry(
+            at=minicrm_aware(change.at),
+            who=owners.get(change.user_id or 0, "") or str(_("MiniCRM")),
+            what=str(_("Status")),
+            changes=[FieldChange(str(_("Status")), change.old_status_name, change.new_status_name)],
+            state="minicrm",
+            state_label=str(_("recorded in MiniCRM")),
+        )
+        for change in history
+    ]
+    timeline = object_history(
+        target_type="project", target_id=project.id, schema=schema, extra=recorded
+    )
     return CardDetail(
         project=project,
         module=module,
@@ -793,6 +817,7 @@ def _card_view(
         pending=pending,
         late=late,
         row=row,
+        timeline=timeline,
     )
 
 

@@ -36,7 +36,12 @@ from apps.mirror.models import SyncState
 from apps.mirror.selectors import Freshness, contact_row, mirror_here, mirror_on
 from apps.mirror.services import CONTACTS, contact_fetch, module_key
 from apps.writes.models import Write
-from apps.writes.selectors import pending_values, writes_for_object
+from apps.writes.selectors import (
+    HistoryEntry,
+    object_history,
+    pending_values,
+    writes_for_object,
+)
 from minicrm import NotFound
 from minicrm.resources.schema import Schema
 from minicrm.types import (
@@ -246,6 +251,7 @@ class ContactDetail:
     pending: dict[str, Any] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
     row: MirrorContact | None = None  # the mirror's copy the page shows (None without one)
+    timeline: list[HistoryEntry] = field(default_factory=list)  # the History, newest first
 
     @property
     def is_person(self) -> bool:
@@ -317,6 +323,9 @@ def contact_detail(*, contact_id: int, deadline: PageDeadline | None = None) -> 
         people=people or [],
         cards=[group for module in modules if (group := cards.get(module.id)) is not None],
         writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        timeline=object_history(
+            target_type="contact", target_id=contact_id, schema=schema, extra=[]
+        ),
         pending=pending,
         late=late_names(rest.late, modules),
         row=contact_row(contact_id=contact_id),
@@ -548,6 +557,9 @@ def _contact_detail_live(contact_id: int, deadline: PageDeadline) -> ContactDeta
             if (group := rest.results.get(f"cards:{module.id}")) is not None
         ],
         writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        timeline=object_history(
+            target_type="contact", target_id=contact_id, schema=schema, extra=[]
+        ),
         pending=pending,
         late=late,
     )

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def is_console_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -22,7 +23,7 @@ def admin_only(view: View) -> View:
     """Only console administrators; a logged-in user who is not one gets 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_console_admin(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import redis
 from django.contrib.auth.models import User
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.core.fieldviews import display_value, field_label
 from apps.core.minicrm import minicrm_budget
+from apps.mirror.models import Card as MirrorCard
+from apps.mirror.store import module_field_schema
 from apps.writes.models import BulkJob, Write
 from minicrm.ratelimit import reserved_limit
+from minicrm.resources.schema import Schema
 
 
 def writes_for_object(*, target_type: str, target_id: int) -> QuerySet[Write]:
@@ -22,6 +28,145 @@ def writes_for_object(*, target_type: str, target_id: int) -> QuerySet[Write]:
     return Write.objects.filter(
         target_type=target_type, target_id=target_id, state__in=Write.OPEN_STATES
     ).order_by("id")
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: Any  # what the person saw ("" when the form did not say)
+    new: Any
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an object's history: a change made through the console, or a status
+    change MiniCRM recorded (a card's status history)."""
+
+    at: datetime | None
+    who: str
+    what: str
+    changes: list[FieldChange]
+    state: str  # the write's state ("done", "failed", ...), "minicrm" for MiniCRM's lines
+    state_label: str
+    error: str = ""
+
+
+def write_changes(write: Write, schema: Schema | None) -> list[FieldChange]:
+    """Which fields a write changed, labelled, from what the person saw to what they sent
+    (dropdowns by their labels)."""
+    seen = write.seen or {}
+    changes = []
+    for name, value in (write.payload or {}).items():
+        spec = schema.fields.get(name) if schema is not None else None
+        label = field_label(spec) if spec is not None else name
+        new = display_value(spec, value) if spec is not None else value
+        changes.append(FieldChange(label, seen.get(name, ""), new))
+    return changes
+
+
+def _who(user: Any) -> str:
+    if user is None:
+        return str(_("someone no longer here"))
+    return str(user.get_full_name() or user.get_username())
+
+
+def write_history_entry(write: Write, schema: Schema | None) -> HistoryEntry:
+    return HistoryEntry(
+        at=write.done_at or write.created_at,
+        who=_who(write.requested_by),
+        what=str(write.get_kind_display()),
+        changes=write_changes(write, schema),
+        state=str(write.state),
+        state_label=str(write.get_state_display()),
+        error=write.last_error if write.state in (Write.State.FAILED, Write.State.CONFLICT) else "",
+    )
+
+
+def object_history(
+    *, target_type: str, target_id: int, schema: Schema | None, extra: list[HistoryEntry]
+) -> list[HistoryEntry]:
+    """An object's history, newest first: every change asked for through the console (done,
+    failed, in conflict, pending or discarded) and the lines MiniCRM recorded (`extra`)."""
+    writes = Write.objects.filter(target_type=target_type, target_id=target_id).select_related(
+        "requested_by"
+    )
+    entries = [write_history_entry(write, schema) for write in writes] + list(extra)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda e: e.at or oldest, reverse=True)
+
+
+# -- the audit page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    person_id: int | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    module_id: int | None = None  # cards of this module
+    since: date | None = None  # local dates, both ends included
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    write: Write
+    entry: HistoryEntry
+
+
+def audit_writes(*, filters: AuditFilters) -> QuerySet[Write]:
+    """Every change asked for through the console that matches the filters, newest first."""
+    writes = Write.objects.select_related("requested_by").order_by("-created_at", "-id")
+    if filters.person_id is not None:
+        writes = writes.filter(requested_by_id=filters.person_id)
+    if filters.object_type:
+        writes = writes.filter(target_type=filters.object_type)
+    if filters.object_id is not None:
+        writes = writes.filter(target_id=filters.object_id)
+    if filters.module_id is not None:
+        cards = MirrorCard.objects.filter(category_id=filters.module_id).values("pk")
+        module_writes = Q(target_type="project", target_id__in=cards)
+        creates = Q(kind=Write.Kind.PROJECT_CREATE, payload__CategoryId=filters.module_id)
+        writes = writes.filter(module_writes | creates)
+    zone = timezone.get_current_timezone()
+    if filters.since is not None:
+        start = datetime.combine(filters.since, datetime.min.time(), tzinfo=zone)
+        writes = writes.filter(created_at__gte=start)
+    if filters.until is not None:
+        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        writes = writes.filter(created_at__lt=end)
+    return writes
+
+
+def audit_rows(writes: Iterable[Write]) -> Iterator[AuditRow]:
+    """The writes with their changes labelled by their module's schema (read once each)."""
+    schemas: dict[int, Schema | None] = {}
+    modules = {}
+    batch: list[Write] = []
+
+    def flush() -> Iterator[AuditRow]:
+        ids = [w.target_id for w in batch if w.target_type == "project" and w.target_id]
+        modules.update(dict(MirrorCard.objects.filter(pk__in=ids).values_list("pk", "category_id")))
+        for write in batch:
+            category = (
+                modules.get(write.target_id or 0) if write.target_type == "project" else None
+            ) or (write.payload or {}).get("CategoryId")
+            schema = None
+            if isinstance(category, int):
+                if category not in schemas:
+                    schemas[category] = module_field_schema(category)
+                schema = schemas[category]
+            yield AuditRow(write, write_history_entry(write, schema))
+
+    for write in writes:
+        batch.append(write)
+        if len(batch) == 500:
+            yield from flush()
+            batch = []
+    yield from flush()
 
 
 def writes_for_user(*, user: User, states: tuple[str, ...] = ()) -> QuerySet[Write]:

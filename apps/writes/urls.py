@@ -9,4 +9,5 @@ urlpatterns = [
     path("queue/<id:write_id>/retry/", views.retry, name="retry"),
     path("queue/<id:write_id>/discard/", views.discard, name="discard"),
     path("queue/jobs/<id:job_id>/", views.job, name="job"),
+    path("audit/", views.audit, name="audit"),
 ]

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from apps.core.export import FORMATS, export_name, export_response
 from apps.core.http import HtmxHttpRequest, safe_next
+from apps.core.permissions import admin_only
+from apps.core.selectors import module_list
+from apps.writes.forms import AuditFilterForm
 from apps.writes.models import BulkJob, Write
-from apps.writes.selectors import bulk_job_progress, queue_status
+from apps.writes.selectors import audit_rows, audit_writes, bulk_job_progress, queue_status
 from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry
 
 SHOWN = 100
@@ -79,3 +84,47 @@ def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     if request.htmx and progress.finished:
         trigger_client_event(response, "writes-changed")  # the header's counter refreshes
     return response
+
+
+AUDIT_PAGE = 100
+
+
+@admin_only
+def audit(request: HtmxHttpRequest) -> HttpResponseBase:
+    """Every change made through the console, by person, object, module and date; as CSV or
+    XLSX with `format`."""
+    modules = [(module.id, module.name) for module in module_list().modules]
+    form = AuditFilterForm(request.GET, modules=modules)
+    writes = audit_writes(filters=form.filters())
+    file_format = request.GET.get("format", "")
+    if file_format in FORMATS:
+        rows = (
+            [
+                row.entry.at,
+                row.entry.who,
+                row.write.target_label,
+                row.entry.what,
+                "; ".join(f"{c.label}: {c.old} → {c.new}" for c in row.entry.changes),
+                row.entry.state_label,
+                row.entry.error,
+            ]
+            for row in audit_rows(writes.iterator(chunk_size=500))
+        )
+        header = [
+            str(_(t)) for t in ("When", "Who", "Object", "What", "Changes", "Result", "Error")
+        ]
+        return export_response(
+            file_format=file_format, name=export_name(str(_("audit"))), header=header, rows=rows
+        )
+    count = writes.count()
+    pages = max(1, -(-count // AUDIT_PAGE))
+    page = min(form.page(), pages)
+    shown = list(audit_rows(writes[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]))
+    template = "writes/audit.html"
+    if request.htmx and request.htmx.target == "audit-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {"form": form, "rows": shown, "count": count, "page": page, "pages": pages},
+    )

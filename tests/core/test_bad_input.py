@@ -95,6 +95,8 @@ HOSTS = {
     "cards:status": ["cards:card"],
     "cards:refresh": ["cards:card"],
     "cards:export": ["cards:changelist"],
+    "cards:board": ["cards:changelist"],
+    "cards:board_move": ["cards:changelist"],
     "todos:close": ["todos:card_todos", "cards:card"],
     "todos:change": ["todos:card_todos"],
     "orders:items": ["orders:order"],
