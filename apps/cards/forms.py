@@ -11,7 +11,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.cards.selectors import STATUS_GROUPS, CardFilters, card_form_names, searchable_fields
+from apps.cards.selectors import (
+    STATUS_GROUPS,
+    CardFilters,
+    card_form_names,
+    searchable_fields,
+)
 from apps.core.fieldviews import field_label
 from minicrm.resources.schema import Schema, ascii_digits
 
@@ -82,6 +87,16 @@ class CardIdsField(forms.Field):
         return list(dict.fromkeys(ids))
 
 
+# The changelist's columns, in order (each sorts, on the mirror).
+COLUMNS = (
+    ("name", _("Name")),
+    ("status", _("Status")),
+    ("owner", _("Owner")),
+    ("company", _("Company")),
+    ("updated", _("Updated")),
+)
+
+
 class CardFilterForm(forms.Form):
     """The changelist's query string: filters, field search and the page (`p`, from 1)."""
 
@@ -95,6 +110,11 @@ class CardFilterForm(forms.Form):
     field = forms.ChoiceField(required=False, label=_("Field"))
     value = forms.CharField(required=False, max_length=200, label=_("Value"))
     p = forms.IntegerField(required=False, min_value=1, max_value=100000, label=_("Page"))
+    o = forms.ChoiceField(
+        required=False,
+        label=_("Sort"),
+        choices=[("", ""), *((f"{way}{key}", key) for key, _label in COLUMNS for way in ("", "-"))],
+    )
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
@@ -110,6 +130,7 @@ class CardFilterForm(forms.Form):
             owner_id=data.get("owner"),
             field=data.get("field") or None,
             value=data.get("value") or None,
+            order=data.get("o") or None,
         )
 
     def ignored(self) -> list[str]:

@@ -1,11 +1,17 @@
-"""Changes to cards: checked against the module's schema, then queued for MiniCRM."""
+"""Changes to cards: checked against the module's schema, then queued for MiniCRM; and what a
+card page asks of the mirror (a fresh read of an old copy, "Refresh from MiniCRM")."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from apps.cards.selectors import card_schema
 from apps.core.minicrm import minicrm_client
+from apps.core.readcache import forget_object
+from apps.mirror.models import Card as MirrorCard
+from apps.mirror.selectors import Freshness, mirror_on
+from apps.mirror.services import card_fetch, refresh_if_old
 from apps.writes.models import BulkJob, Write
 from apps.writes.services import Requester, bulk_update, write_enqueue
 
@@ -20,8 +26,7 @@ def card_create(
     """Queue a new card in a module; raises SchemaValidationError before anything is queued.
 
     The same `idempotency_key` (the add form's one-time key) gives the first write again."""
-    schema = minicrm_client().schemas.project(category_id)
-    cleaned = schema.validate(values, creating=True)
+    cleaned = card_schema(category_id=category_id).validate(values, creating=True)
     return write_enqueue(
         kind=Write.Kind.PROJECT_CREATE,
         target_type="project",
@@ -44,7 +49,7 @@ def card_update(
     `seen` holds the values the user saw of those fields: if MiniCRM's differ when the write
     is sent, it stops as a conflict instead of overwriting.
     """
-    cleaned = minicrm_client().schemas.project(category_id).validate(changes)
+    cleaned = card_schema(category_id=category_id).validate(changes)
     if not cleaned:
         return None
     return write_enqueue(
@@ -66,7 +71,7 @@ def cards_bulk_update(
     user: Requester = None,
 ) -> BulkJob:
     """Queue one change (status, owner or a field) for many cards of a module as one job."""
-    cleaned = minicrm_client().schemas.project(category_id).validate(changes)
+    cleaned = card_schema(category_id=category_id).validate(changes)
     return bulk_update(
         target_type="project",
         target_ids=card_ids,
@@ -74,3 +79,24 @@ def cards_bulk_update(
         description=description,
         user=user,
     )
+
+
+def card_seen(*, row: MirrorCard | None) -> Freshness:
+    """A card page was opened on the mirror's copy: a copy older than MIRROR_STALE_SECONDS is
+    read again in the background (the page updates itself when it arrives). How fresh the
+    page is."""
+    if row is None:
+        return Freshness(None)
+    refreshing = refresh_if_old(object_type="project", record=row)
+    return Freshness(row.synced_at, refreshing=refreshing)
+
+
+def card_refresh(*, card_id: int) -> bool:
+    """Read a card again from MiniCRM now, at interactive priority: its detail, to-dos and
+    status history. False when MiniCRM has no such card (any more); its other errors are
+    raised."""
+    if not mirror_on():
+        forget_object("project", card_id)  # the next page reads MiniCRM afresh
+        return True
+    row = card_fetch(card_id=card_id, client=minicrm_client())
+    return row is not None and not row.deleted

@@ -7,9 +7,11 @@ app_name = "cards"
 urlpatterns = [
     path("modules/<id:category_id>/", views.changelist, name="changelist"),
     path("modules/<id:category_id>/add/", views.card_add, name="add"),
+    path("modules/<id:category_id>/export/", views.changelist_export, name="export"),
     path("modules/<id:category_id>/bulk/", views.bulk_action, name="bulk"),
     path("cards/<id:card_id>/", views.card_page, name="card"),
     path("cards/<id:card_id>/change/", views.card_edit, name="change"),
     path("cards/<id:card_id>/fields/<str:name>/", views.card_field, name="field"),
     path("cards/<id:card_id>/status/", views.card_status, name="status"),
+    path("cards/<id:card_id>/refresh/", views.card_refresh_view, name="refresh"),
 ]

@@ -6,31 +6,46 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.cards.forms import BulkActionForm, CardFilterForm, StatusForm
+from apps.cards.forms import COLUMNS, BulkActionForm, CardFilterForm, StatusForm
 from apps.cards.selectors import (
     card_detail,
+    card_export,
     card_form_names,
     card_get,
     card_list,
+    card_list_freshness,
     card_schema,
 )
-from apps.cards.services import card_create, card_update, cards_bulk_update
+from apps.cards.services import (
+    card_create,
+    card_refresh,
+    card_seen,
+    card_update,
+    cards_bulk_update,
+)
+from apps.core.errors import failure_of
+from apps.core.export import FORMATS, export_name, export_response
 from apps.core.fieldviews import display_value
 from apps.core.http import HtmxHttpRequest
 from apps.core.once import once_key
 from apps.core.schema_forms import SchemaForm, editable_names, schema_form, seen_from, seen_json
 from apps.core.selectors import module_get
+from apps.mirror.selectors import card_row
 from apps.todos.services import card_visit_record
 from apps.webhooks.selectors import automations_for
 from apps.writes.feedback import announce, outcome_of, save_through_queue
+from minicrm import MiniCRMError
 from minicrm.resources.schema import SchemaValidationError
 
 
@@ -49,12 +64,48 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "filters": filters,
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
+        "columns": COLUMNS,
         "nav_module_id": category_id,
+        "freshness": card_list_freshness(page=page),
     }
     template = "cards/changelist.html"
     if request.htmx and request.htmx.target == "changelist-results":
         template += "#results"
     return render(request, template, context)
+
+
+def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpResponseBase:
+    """The changelist as it is filtered and sorted (every page, every field) as CSV or XLSX."""
+    schema = card_schema(category_id=category_id)
+    filters = CardFilterForm(request.GET, schema=schema)
+    file_format = request.GET.get("format", "csv")
+    back = reverse("cards:changelist", args=[category_id]) + "?" + _without(request, "format")
+    if file_format not in FORMATS:
+        messages.error(request, _("Choose CSV or XLSX."))
+        return redirect(back)
+    export = card_export(category_id=category_id, filters=filters.filters())
+    if export is None:
+        messages.warning(
+            request,
+            _(
+                "This list can be exported once the mirror holds it (see the Sync page); "
+                "until then MiniCRM would be asked for every page of it."
+            ),
+        )
+        return redirect(back)
+    return export_response(
+        file_format=file_format,
+        name=export_name(*export.title),
+        header=export.header,
+        rows=export.rows,
+    )
+
+
+def _without(request: HtmxHttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @require_POST
@@ -82,18 +133,54 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
 
 
 def card_page(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
+    """The card page; `?watch=<version>` (the page asks every few seconds) answers 204 while
+    the mirror's copy is the one the page shows, else the page's body to swap in."""
+    watched = request.GET.get("watch")
+    if watched is not None and request.htmx:
+        row = card_row(card_id=card_id)
+        if row is None or row.synced_at.isoformat() == watched:
+            return HttpResponse(status=204)
     card = card_detail(card_id=card_id)
-    card_visit_record(user=request.user, card_id=card_id, card_name=card.project.name)
+    if watched is None:
+        card_visit_record(user=request.user, card_id=card_id, card_name=card.project.name)
+    template = "cards/card.html"
+    if watched is not None and request.htmx:
+        template += "#card-body"
     return render(
         request,
-        "cards/card.html",
+        template,
         {
             "card": card,
             "seen": seen_json(_seen(card)),
             "nav_module_id": card.module.id,
             "automations": automations_for(object_type="Project", object_id=card_id),
+            "freshness": card_seen(row=card.row),
         },
     )
+
+
+@require_POST
+def card_refresh_view(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
+    """The "Refresh from MiniCRM" button: the card, its to-dos and its history read again."""
+    try:
+        found = card_refresh(card_id=card_id)
+    except (MiniCRMError, redis.RedisError) as error:
+        reason = render_to_string("core/_failure.html", {"kind": failure_of(error)[1]})
+        messages.error(
+            request,
+            _("The card could not be refreshed from MiniCRM: %(reason)s")
+            % {"reason": reason.strip()},
+        )
+        return _redirect(request, reverse("cards:card", args=[card_id]))
+    if not found:
+        messages.error(request, _("MiniCRM has no such card (any more)."))
+        gone = card_row(card_id=card_id)  # the mirror's copy, now marked deleted
+        back = (
+            reverse("cards:changelist", args=[gone.category_id]) if gone else reverse("core:home")
+        )
+        return _redirect(request, back)
+    messages.success(request, _("Refreshed from MiniCRM."))
+    return _redirect(request, reverse("cards:card", args=[card_id]))
 
 
 def card_add(request: HtmxHttpRequest, category_id: int) -> HttpResponse:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.fieldviews import FieldView, field_views, system_views
 from apps.core.minicrm import minicrm_client
-from apps.core.parallel import Gathered, PageDeadline, gather, in_gather, too_slow
+from apps.core.parallel import Gathered, PageDeadline, gather, too_slow
 from apps.core.readcache import cached_json
 from apps.core.selectors import Module, modules_all
 from apps.mirror import store
@@ -33,7 +33,7 @@ from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Contact as MirrorContact
 from apps.mirror.models import Schema as MirrorSchema
 from apps.mirror.models import SyncState
-from apps.mirror.selectors import Freshness, contact_row, mirror_on
+from apps.mirror.selectors import Freshness, contact_row, mirror_here, mirror_on
 from apps.mirror.services import CONTACTS, contact_fetch, module_key
 from apps.writes.models import Write
 from apps.writes.selectors import pending_values, writes_for_object
@@ -78,11 +78,6 @@ def search_terms(q: str) -> dict[str, str]:
     return {"query": " ".join(words)} if words else {}
 
 
-def _mirror_here() -> bool:
-    """The mirror is read (and what MiniCRM answers stored) in this thread."""
-    return mirror_on() and not in_gather()
-
-
 def _filled(key: str) -> bool:
     return SyncState.objects.filter(key=key, filled_at__isnull=False).exists()
 
@@ -109,13 +104,13 @@ def contact_search(*, q: str, page: int = 0) -> Page[ContactSummary]:
     terms = search_terms(q)
     if not terms:
         return Page(items=[], count=0, page=0)
-    if _mirror_here() and contacts_listed():
+    if mirror_here() and contacts_listed():
         return _mirror_search(q, terms, page)
     fetched_at = timezone.now()
     results = minicrm_client().contacts.search(
         email=terms.get("email"), query=terms.get("query"), page=page
     )
-    if _mirror_here():
+    if mirror_here():
         contact_rows_store(results.items, fetched_at=fetched_at)
     return results
 
@@ -193,7 +188,7 @@ def contact_search_freshness(*, results: Page[ContactSummary]) -> Freshness:
 def contact_get(*, contact_id: int) -> Contact:
     """A contact: the mirror's full copy, else MiniCRM's (stored in the mirror); NotFound when
     MiniCRM has no such contact."""
-    if _mirror_here():
+    if mirror_here():
         held = _held_detail(contact_id)
         if held is not None:
             return Contact.parse(held.data)
@@ -466,7 +461,7 @@ def _module_group(module: Module, count: int, rows: list[ProjectSummary]) -> Mod
 def company_people(*, company_id: int) -> list[ContactSummary]:
     """A company's persons: from the mirror once it holds every contact, else MiniCRM's
     (stored in the mirror)."""
-    if not _mirror_here():
+    if not mirror_here():
         rows = cached_json(
             "contact-people",
             company_id,
@@ -485,7 +480,7 @@ def module_cards(*, contact: Contact, module: Module) -> ModuleCards | None:
     """A company's cards (MainContactId), or a person's (ContactId), in one module; None when
     it has none there. From the mirror once it holds the module's every card, else MiniCRM's
     (stored in the mirror)."""
-    if not _mirror_here():
+    if not mirror_here():
 
         def fetch() -> dict[str, Any]:
             count, rows = module_cards_live(contact, module)

@@ -9,7 +9,9 @@ from django.conf import settings
 from apps.core.errors import failure_of
 from apps.core.minicrm import minicrm_budget, minicrm_client
 from apps.core.models import Profile
+from apps.core.parallel import in_gather
 from apps.core.readcache import cached_json
+from apps.mirror.models import Module as MirrorModule
 from apps.writes.models import Write
 from minicrm import MiniCRMError, NotFound
 
@@ -43,7 +45,13 @@ class Module:
 
 
 def modules_all() -> list[Module]:
-    """MiniCRM's modules in their own order; MiniCRM's error when it cannot list them."""
+    """MiniCRM's modules in their own order: the mirror's list once the sync has read it,
+    else MiniCRM's (briefly cached); MiniCRM's error when it cannot list them."""
+    if settings.MIRROR_ENABLED and not in_gather():
+        held = MirrorModule.objects.filter(listed=True, synced_at__isnull=False)
+        mirrored = [Module(m.id, m.name, m.type == "HelpDesk") for m in held.order_by("position")]
+        if mirrored:
+            return mirrored
     rows = cached_json(
         "categories",
         "all",

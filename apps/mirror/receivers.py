@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from apps.mirror.services import record_mark_stale, write_apply
+from apps.mirror.services import conflict_apply, write_apply
 from apps.writes.models import Write
 from apps.writes.signals import write_done
 
@@ -29,12 +29,11 @@ def mirror_write(sender: Any, write: Write, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Write)
 def mirror_conflict(sender: Any, instance: Write, **kwargs: Any) -> None:
-    """A write in conflict saw MiniCRM's values differ from what the person saw: the mirror's
-    copy is read again, so the page shows MiniCRM's values too."""
+    """A write in conflict saw MiniCRM's values differ from what the person saw: the mirror
+    takes the values it found and reads the record again, so pages show MiniCRM's values."""
     if not settings.MIRROR_ENABLED or instance.state != Write.State.CONFLICT:
         return
-    if instance.target_type in ("project", "contact") and instance.target_id:
-        try:
-            record_mark_stale(object_type=instance.target_type, object_id=instance.target_id)
-        except Exception:  # the sync's rescan catches up anyway
-            log.exception("the mirror could not mark %s for a read", instance)
+    try:
+        conflict_apply(write=instance)
+    except Exception:  # the sync's rescan catches up anyway
+        log.exception("the mirror could not take the values of %s", instance)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.fieldviews import minicrm_naive
 from apps.core.minicrm import _redis
+from apps.core.parallel import in_gather
 from apps.mirror.models import (
     Card,
     Completeness,
@@ -38,6 +39,12 @@ from minicrm.types import ToDoSummary
 
 def mirror_on() -> bool:
     return bool(settings.MIRROR_ENABLED)
+
+
+def mirror_here() -> bool:
+    """The mirror is read (and what MiniCRM answers stored) in this thread: it is on, and this
+    is not one of `gather`'s threads, which do no database work."""
+    return mirror_on() and not in_gather()
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,23 @@ def write_apply(*, write: Any) -> None:
             record_mark_stale(object_type="project", object_id=card_id)
 
 
+def conflict_apply(*, write: Any) -> None:
+    """A write found MiniCRM's values changed since the person saw them: the values it found
+    are applied to the mirror at once (the person decides on them) and the record is read
+    again."""
+    target_id = write.target_id
+    if not target_id or write.target_type not in ("project", "contact"):
+        return
+    clashes = (write.result or {}).get("conflict") or {}
+    found = {name: clash["now"] for name, clash in clashes.items() if "now" in clash}
+    moment = now()
+    if found and write.target_type == "project":
+        store.card_store_write(card_id=target_id, changes=found, landed_at=moment)
+    elif found:
+        store.contact_store_write(contact_id=target_id, changes=found, landed_at=moment)
+    record_mark_stale(object_type=write.target_type, object_id=target_id)
+
+
 def _todo_card(todo_id: int) -> int:
     from apps.mirror.models import ToDo
 

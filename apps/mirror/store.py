@@ -366,9 +366,12 @@ def card_store_write(
         merged.setdefault("CategoryId", card.category_id)
         card.name = to_text(merged.get("Name"))
         if "StatusId" in changes:
+            old_status_id = card.status_id
             card.status_id = _choice_id(schema, "StatusId", changes["StatusId"])
             card.status_group = _status_group(card.category_id, card.status_id)
             card.status_updated_at = landed_at
+            if card.history_synced_at is not None and old_status_id != card.status_id:
+                _history_line_add(card_id, old_status_id, card.status_id, landed_at, schema)
         if "UserId" in changes:
             card.user_id = _choice_id(schema, "UserId", changes["UserId"])
         if "ContactId" in changes:
@@ -384,6 +387,28 @@ def card_store_write(
         card.stale_since = card.stale_since or landed_at
         card.save()
     return card
+
+
+def _history_line_add(
+    card_id: int,
+    old_status_id: int | None,
+    new_status_id: int | None,
+    at: datetime,
+    schema: FieldSchema | None,
+) -> None:
+    """The line MiniCRM adds to a card's status history when a status change lands, until
+    the card's history is read again (which replaces it with MiniCRM's own). Its id is
+    negative (MiniCRM's are positive): the moment it landed, in microseconds."""
+    statuses = schema.fields["StatusId"].choices if schema and "StatusId" in schema.fields else {}
+    StatusChange.objects.create(
+        id=-int(at.timestamp() * 1_000_000),
+        card_id=card_id,
+        at=at,
+        old_status_id=old_status_id,
+        new_status_id=new_status_id,
+        old_status_name=statuses.get(old_status_id or 0, ""),
+        new_status_name=statuses.get(new_status_id or 0, ""),
+    )
 
 
 def card_store_deleted(*, card_id: int, at: datetime) -> None:

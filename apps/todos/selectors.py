@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from apps.core.fieldviews import minicrm_aware
 from apps.core.minicrm import minicrm_client
-from apps.core.parallel import in_gather
 from apps.core.readcache import cached_json
 from apps.core.selectors import minicrm_user_id
 from apps.mirror import store
@@ -27,7 +26,7 @@ from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Completeness, SyncState
 from apps.mirror.models import Module as MirrorModule
 from apps.mirror.models import ToDo as MirrorToDo
-from apps.mirror.selectors import card_todos, mirror_on, todo_summary
+from apps.mirror.selectors import card_todos, mirror_here, todo_summary
 from apps.mirror.services import module_key
 from apps.todos.models import CardVisit
 from minicrm.types import ToDo, ToDoSummary, to_datetime
@@ -54,14 +53,9 @@ def _card_todos_cached(card_id: int) -> list[ToDoSummary]:
     ]
 
 
-def _mirror_here() -> bool:
-    """The mirror is read (and what MiniCRM answers stored) in this thread."""
-    return mirror_on() and not in_gather()
-
-
 def todos_for_card(*, card_id: int, status: str = "open") -> list[ToDoSummary]:
     """A card's to-dos: open, closed or all; soonest deadline first."""
-    todos = _card_todos_mirrored(card_id) if _mirror_here() else _card_todos_cached(card_id)
+    todos = _card_todos_mirrored(card_id) if mirror_here() else _card_todos_cached(card_id)
     return _by_status(todos, status)
 
 
@@ -85,7 +79,7 @@ def _card_todos_mirrored(card_id: int) -> list[ToDoSummary]:
 
 def todo_get(*, todo_id: int) -> ToDo:
     """A to-do: the mirror's copy of its detail, else MiniCRM's (stored in the mirror)."""
-    if not _mirror_here():
+    if not mirror_here():
         data = cached_json("todo", todo_id, lambda: minicrm_client().todos.get(todo_id).fields)
         return ToDo.parse(data)
     held = MirrorToDo.objects.filter(pk=todo_id, completeness=Completeness.DETAIL).first()
@@ -121,7 +115,7 @@ def my_todos(*, user: AbstractBaseUser | AnonymousUser) -> list[MyToDo]:
     me = minicrm_user_id(user=user)
     if me is None or not user.is_authenticated:
         return []
-    if _mirror_here() and MirrorCard.objects.filter(todos_synced_at__isnull=False).exists():
+    if mirror_here() and MirrorCard.objects.filter(todos_synced_at__isnull=False).exists():
         return _my_todos_mirrored(int(user.pk), me)
     mine = [
         MyToDo(todo, card_id, name)

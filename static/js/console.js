@@ -35,4 +35,19 @@
       window.history.back();
     }
   });
+
+  // <div data-watch hx-get=... hx-trigger="every 5s">: a part of a page that asks the server
+  // whether what it shows changed (the card page, when the mirror's copy is read again). It
+  // does not ask while someone is editing in it: the swap would throw their edit away.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof Element) || !elt.hasAttribute("data-watch")) {
+      return;
+    }
+    var active = document.activeElement;
+    var typing = active && elt.contains(active) && active.matches("input, select, textarea");
+    if (typing || elt.querySelector(".editing")) {
+      event.preventDefault();
+    }
+  });
 })();

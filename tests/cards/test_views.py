@@ -16,6 +16,7 @@ from apps.cards.services import card_update
 from apps.core.minicrm import minicrm_budget
 from apps.core.parallel import wait_idle
 from apps.core.readcache import forget
+from apps.mirror.models import Card as MirrorCard
 from apps.writes.models import BulkJob, Write
 from minicrm import Priority
 from tests.conftest import Sandbox, SandboxStarter, free_port
@@ -1294,6 +1295,24 @@ def test_an_inline_edit_conflict_offers_both_ways_and_saving_again_keeps_mine(
 # -- a slow MiniCRM -------------------------------------------------------------------------------
 
 
+def test_a_mirrored_card_page_waits_at_most_its_bound_for_what_the_mirror_lacks(
+    user_client: Client, slow: Sandbox, settings: Settings
+) -> None:
+    assert user_client.get("/cards/2056/").status_code == 200  # read once, stored in the mirror
+    MirrorCard.objects.filter(pk=2056).update(todos_synced_at=None, history_synced_at=None)
+    settings.PAGE_MINICRM_BUDGET_SECONDS = 1
+    set_faults(slow, latency=3)
+
+    page = dom(user_client.get("/cards/2056/"))
+
+    assert page.by_id("page-late").text == (
+        "Some of this page could not be loaded from MiniCRM in time: the to-dos, the status "
+        "history. Reload the page to try again."
+    )
+    assert page.by_id("card-contact").text == "Leskó Norbert"  # the mirror's, not waited for
+    assert page.by_id("card-status").text != ""
+
+
 @pytest.fixture
 def slow(settings: Settings, faulty_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
     try:
@@ -1305,6 +1324,7 @@ def slow(settings: Settings, faulty_sandbox: Sandbox, redis_url: str) -> Iterato
 def test_a_card_page_answers_at_its_bound_and_says_what_is_missing(
     user_client: Client, slow: Sandbox, settings: Settings
 ) -> None:
+    settings.MIRROR_ENABLED = False  # every read live, briefly cached
     assert user_client.get("/cards/2056/").status_code == 200  # the card and its fields: cached
     forget("project-history", 2056)
     forget("project-todos", 2056)

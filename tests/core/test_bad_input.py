@@ -78,7 +78,7 @@ FIELD_CORPUS = [
     "https://evil.example/",
 ]
 # Query parameters tried on every page, whether or not the page links to them.
-COMMON_QUERY = ("p", "q", "o", "next", "status", "page")
+COMMON_QUERY = ("p", "q", "o", "next", "status", "page", "watch")
 # Bad values for path parameters, by converter.
 BAD_PATH = {
     "int": ["0", "999999999", str(2**63), str(2**64 + 1)],
@@ -94,6 +94,7 @@ HOSTS = {
     "contacts:refresh": ["contacts:contact"],
     "cards:bulk": ["cards:changelist"],
     "cards:status": ["cards:card"],
+    "cards:refresh": ["cards:card"],
     "todos:close": ["todos:card_todos", "cards:card"],
     "todos:change": ["todos:card_todos"],
     "orders:items": ["orders:order"],

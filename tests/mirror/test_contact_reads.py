@@ -351,12 +351,6 @@ def freshness_note(language: str, freshness: Freshness) -> str:
         return dom(render_to_string("mirror/_freshness.html", {"freshness": freshness})).text
 
 
-def hungarian_merged() -> bool:
-    """The freshness note's Hungarian is in locale/hu (it waits in notes/ until merged)."""
-    old = Freshness(timezone.now() - timedelta(minutes=10), refreshing=True)
-    return "synced" not in freshness_note("hu", old)  # (Django translates the age itself)
-
-
 def test_an_old_copy_is_shown_and_read_again_in_the_background(
     user_client: Client, console: Sandbox, settings: Settings
 ) -> None:
@@ -386,10 +380,6 @@ def test_a_recent_copy_is_not_read_again(
     assert Contact.objects.get(pk=COMPANY).stale_since is None
 
 
-@pytest.mark.skipif(
-    not hungarian_merged(),
-    reason="the Hungarian of the freshness note is in notes/contacts.po.txt, not locale/ yet",
-)
 def test_freshness_in_hungarian(user_client: Client, console: Sandbox, settings: Settings) -> None:
     fill()
     Contact.objects.filter(pk=COMPANY).update(synced_at=timezone.now() - timedelta(minutes=10))

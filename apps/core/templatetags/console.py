@@ -47,6 +47,14 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag(takes_context=True)
+def sort_query(context: dict[str, Any], key: str) -> str:
+    """The query string that sorts a changelist by a column (`o`), ascending first and then
+    descending, back on the first page; the other parameters kept."""
+    current = context["request"].GET.get("o", "")
+    return query_with(context, o=f"-{key}" if current == key else key, p=None)
+
+
 @register.filter
 def kind_of(value: Any) -> str:
     """What a displayed value is, for the template that renders it."""
