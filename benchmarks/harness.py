@@ -363,6 +363,14 @@ def fill_mirror(workdir: Path, redis_url: str, *, seed: str = "demo") -> dict[st
     At 60/min the backfill of the demo seed's card details alone would take hours."""
     marker = workdir / "fill.json"
     if marker.exists():
+        # A newer checkout may have migrations the kept database lacks.
+        env = console_env(
+            database=workdir / "console.sqlite3",
+            redis_url=redis_url,
+            base_url="http://127.0.0.1:9",  # not called
+            limit=BIG_BUDGET,
+        )
+        manage(["migrate", "--verbosity", "0"], env)
         return dict(json.loads(marker.read_text())) | {"reused": True}
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in ("console.sqlite3", "sandbox.sqlite3"):
