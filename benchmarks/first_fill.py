@@ -105,6 +105,16 @@ def per_minute(times: list[float], start: float, end: float) -> list[int]:
     ]
 
 
+def busiest(times: list[float]) -> int:
+    """The most requests in any 60 s (the budget's sliding window)."""
+    most, first = 0, 0
+    for last, t in enumerate(times):
+        while times[first] <= t - 60:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
 def duration(seconds: float) -> str:
     hours, rest = divmod(round(seconds), 3600)
     minutes, secs = divmod(rest, 60)
@@ -211,8 +221,8 @@ def report(
     minutes = per_minute(list_times, first, lists_done_at)
     print(
         f"  {len(list_times)} requests until then; per full minute: "
-        f"{', '.join(map(str, minutes)) or 'none (under a minute)'}; "
-        f"{len(list_times) / max(1e-9, lists_done_at - first) * 60:.1f} a minute on average"
+        f"{', '.join(map(str, minutes)) or 'none (under a minute)'}; at most "
+        f"{busiest(list_times)} in any 60 s"
     )
     print(
         f"  mirrored by then: {at_lists.cards} cards, {at_lists.contacts} contacts (rows); "
@@ -225,7 +235,8 @@ def report(
     minutes = per_minute(backfill_times, lists_done_at, ended)
     print(
         f"backfill measured for {spent:.0f} s: {len(backfill_times)} requests "
-        f"({rate * 60:.1f} a minute; per full minute: {', '.join(map(str, minutes)) or '-'}), "
+        f"({rate * 60:.1f} a minute; per full minute: {', '.join(map(str, minutes)) or '-'}; "
+        f"at most {busiest(backfill_times)} in any 60 s), "
         f"{done_cards} cards and {done_contacts} contacts read in full "
         f"({(done_cards + done_contacts) / max(1e-9, spent) * 60:.1f} records a minute)"
     )
