@@ -52,6 +52,7 @@ from benchmarks.harness import (
     SYSTEM_ID,
     console,
     console_env,
+    doc_parser,
     fill_mirror,
     login,
     manage,
@@ -391,11 +392,10 @@ def summary(runs: list[Run], fill: dict[str, object], args: argparse.Namespace) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = doc_parser(__doc__)
+    parser.add_argument(
+        "--people", type=int, nargs="+", default=[8, 25], metavar="N", help="one run per number"
     )
-    parser.epilog = "\n".join(__doc__.splitlines()[5:])
-    parser.add_argument("--people", type=int, nargs="+", default=[8, 25], metavar="N")
     parser.add_argument("--seconds", type=float, default=120.0, help="each run's length")
     parser.add_argument("--every", type=float, default=6.0, help="seconds between a person's pages")
     parser.add_argument("--limit", type=int, default=60, help="the budget: requests per window")

@@ -34,6 +34,7 @@ from pathlib import Path
 from benchmarks.harness import (
     celery,
     console_env,
+    doc_parser,
     manage,
     private_redis,
     sandbox,
@@ -122,10 +123,7 @@ def duration(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.epilog = "\n".join(__doc__.splitlines()[5:])
+    parser = doc_parser(__doc__)
     parser.add_argument("--limit", type=int, default=60, help="the budget: requests per window")
     parser.add_argument("--window", type=float, default=60.0, help="the budget's window (s)")
     parser.add_argument(

@@ -40,6 +40,7 @@ from benchmarks.harness import (
     SYSTEM_ID,
     console,
     console_env,
+    doc_parser,
     fill_mirror,
     login,
     manage,
@@ -142,19 +143,20 @@ def describe(results: list[float | None], target: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.epilog = "\n".join(__doc__.splitlines()[5:])
+    parser = doc_parser(__doc__)
     parser.add_argument("--changes", type=int, default=5, help="changes per mode")
     parser.add_argument(
         "--poll-seconds",
         type=float,
         default=60.0,
-        help="MIRROR_POLL_SECONDS in the poll mode (default 60)",
+        help="MIRROR_POLL_SECONDS in the poll mode",
     )
     parser.add_argument(
-        "--mode", nargs="+", choices=["webhooks", "poll"], default=["webhooks", "poll"]
+        "--mode",
+        nargs="+",
+        choices=["webhooks", "poll"],
+        default=["webhooks", "poll"],
+        help="the modes to measure, in this order",
     )
     parser.add_argument("--limit", type=int, default=60, help="the budget: requests per window")
     parser.add_argument("--window", type=float, default=60.0, help="the budget's window (s)")

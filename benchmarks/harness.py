@@ -4,6 +4,7 @@ setup budget. Everything started here is stopped again, also on Ctrl-C, SIGTERM 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -405,3 +406,18 @@ def fill_mirror(workdir: Path, redis_url: str, *, seed: str = "demo") -> dict[st
     marker.write_text(json.dumps(fill))
     redis.Redis.from_url(redis_url).flushdb()  # the setup budget's log, schema cache, ...
     return fill | {"reused": False}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help keeps the docstring's paragraphs and shows each option's default."""
+
+
+def doc_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser whose --help is the script's docstring: its first paragraph as the description,
+    the rest (after the usage example) below the options."""
+    paragraphs = doc.strip().split("\n\n")
+    return argparse.ArgumentParser(
+        description=" ".join(paragraphs[0].split()),
+        epilog="\n\n".join(paragraphs[2:]),
+        formatter_class=_HelpFormatter,
+    )
