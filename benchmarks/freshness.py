@@ -16,10 +16,12 @@ and beat as `make run` starts them, and one person logged in.
   `make run` does (MIRROR_POLL_SECONDS stays at its default, 60). Target: under 15 s.
 - poll: no subscriptions; MIRROR_POLL_SECONDS is POLL_SECONDS. Target: under POLL_SECONDS + 15.
 
-Each of CHANGES changes: the person opens a card's page, then, as another MiniCRM user would, a
-PUT to the sandbox's own /Api/R3/Project/<id> (its credentials) gives the card a new name; the
-person's client reloads the card page every 0.5 s until the new name shows. Printed: the
-seconds from the PUT's answer to the first page showing it, each, their median and max.
+Each of CHANGES changes: the person opens a card's page and, after a random wait (1 to 5 s; in
+the poll mode 1 to POLL_SECONDS, so that changes land anywhere in the poll's period), as another
+MiniCRM user would, a PUT to the sandbox's own /Api/R3/Project/<id> (its credentials) gives the
+card a new name; the person's client reloads the card page every 0.5 s until the new name
+shows. Printed: the seconds from the PUT's answer to the first page showing it, each, their
+median and max.
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ def one_mode(
             for number, card_id in enumerate(rng.sample(cards, args.changes), 1):
                 page = f"{url}/cards/{card_id}/"
                 session.get(page, timeout=30)  # the person has the card open
-                time.sleep(rng.uniform(1, 5))
+                # Poll only: a change lands anywhere in the poll's period, not just after a poll.
+                time.sleep(rng.uniform(1, poll_seconds if mode == "poll" else 5))
                 value = f"Freshness {mode} {stamp} {number}"
                 sandbox_put(base_url, f"/Api/R3/Project/{card_id}", {"Name": value})
                 seconds = seen_after(session, page, value, timeout=poll_seconds + 120)
