@@ -153,10 +153,11 @@ def main() -> None:
             )
             manage(["migrate", "--verbosity", "0"], env)
             sandbox_log(base_url, clear=True)
+            share = float(env.get("MIRROR_BUDGET_SHARE", "0.6"))
             print(
                 f"demo seed, empty mirror; budget {args.limit} per {args.window:g} s (sandbox and "
-                f"console); the sync's share {math.floor(args.limit * 0.6)} (MIRROR_BUDGET_SHARE "
-                "0.6); Celery worker and beat as make run starts them",
+                f"console); the sync's share {math.floor(args.limit * share)} (MIRROR_BUDGET_SHARE "
+                f"{share:g}); Celery worker and beat as make run starts them",
                 flush=True,
             )
             started = time.time()
