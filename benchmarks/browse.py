@@ -57,9 +57,9 @@ from benchmarks.harness import (
     login,
     manage,
     private_redis,
+    run_main,
     sandbox,
     sandbox_log,
-    stop_on_sigterm,
     user_create,
 )
 
@@ -416,7 +416,6 @@ def main() -> None:
         help="keep the filled mirror (and the sandbox's data file) in DIR and reuse it later",
     )
     args = parser.parse_args()
-    stop_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="bench-browse-") as tmp, private_redis() as redis_url:
         workdir = (args.keep or Path(tmp)).resolve()
         fill = fill_mirror(workdir, redis_url)
@@ -431,4 +430,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -37,9 +37,9 @@ from benchmarks.harness import (
     doc_parser,
     manage,
     private_redis,
+    run_main,
     sandbox,
     sandbox_log,
-    stop_on_sigterm,
 )
 
 LISTS_TARGET = 180.0
@@ -136,7 +136,6 @@ def main() -> None:
         "--lists-timeout", type=float, default=900.0, help="give up on the lists after this (s)"
     )
     args = parser.parse_args()
-    stop_on_sigterm()
     with (
         tempfile.TemporaryDirectory(prefix="bench-first-fill-") as tmp,
         private_redis() as redis_url,
@@ -259,4 +258,4 @@ def report(
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -47,9 +47,9 @@ from benchmarks.harness import (
     login,
     manage,
     private_redis,
+    run_main,
     sandbox,
     sandbox_put,
-    stop_on_sigterm,
     user_create,
 )
 
@@ -170,7 +170,6 @@ def main() -> None:
         help="keep the filled mirror (and the sandbox's data file) in DIR and reuse it later",
     )
     args = parser.parse_args()
-    stop_on_sigterm()
     with (
         tempfile.TemporaryDirectory(prefix="bench-freshness-") as tmp,
         private_redis() as redis_url,
@@ -196,4 +195,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

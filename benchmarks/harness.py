@@ -421,3 +421,13 @@ def doc_parser(doc: str) -> argparse.ArgumentParser:
         epilog="\n\n".join(paragraphs[2:]),
         formatter_class=_HelpFormatter,
     )
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Run a benchmark's main; Ctrl-C or SIGTERM end it with a line, not a traceback (what it
+    started was stopped on the way out)."""
+    stop_on_sigterm()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: every process the benchmark started has been stopped")
