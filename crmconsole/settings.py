@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.webhooks",
     "apps.mirror",
+    "apps.search",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("apps.writes.urls")),
     path("", include("apps.webhooks.urls")),
     path("", include("apps.mirror.urls")),
+    path("", include("apps.search.urls")),
 ]
 
 handler404 = "apps.core.errors.not_found"

@@ -6,6 +6,7 @@ The card form itself is built from the module's schema (apps/core/schema_forms.p
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -133,6 +134,13 @@ class CardFilterForm(forms.Form):
             order=data.get("o") or None,
         )
 
+    def valid_query(self) -> str:
+        """The query string of the filters that are valid (the others, and anything the form
+        does not know, left out)."""
+        self.is_valid()
+        kept = {name: self.data[name] for name in self.fields if name in self.data}
+        return urlencode({k: v for k, v in kept.items() if k not in self.errors and v})
+
     def ignored(self) -> list[str]:
         """The labels of the query's values that are not valid (and so left out)."""
         self.is_valid()
@@ -142,6 +150,18 @@ class CardFilterForm(forms.Form):
         """MiniCRM's page number (from 0)."""
         self.is_valid()
         return int(self.cleaned_data["p"]) - 1 if self.cleaned_data.get("p") else 0
+
+
+class BoardMoveForm(forms.Form):
+    """A card dropped on another status column of the board."""
+
+    card = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    status = forms.TypedChoiceField(coerce=int, label=_("Status"))
+
+    def __init__(self, data: Any, *, schema: Schema) -> None:
+        super().__init__(data)
+        statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+        cast(forms.TypedChoiceField, self.fields["status"]).choices = list(statuses.items())
 
 
 class BulkActionForm(forms.Form):
@@ -178,23 +198,17 @@ class BulkActionForm(forms.Form):
             return {"UserId": data["owner"]}
         return {data["field"]: data["value"]}
 
-    def description(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The parts of the job's title (`BulkJob.summary`): shown in each viewer's language."""
         data = self.cleaned_data
         count = len(data["selected"])
         if data["action"] == "status":
             label = self.schema.fields["StatusId"].choices.get(data["status"], "")
-            return str(
-                _("Status to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
-            )
+            return {"action": "status", "label": label, "count": count}
         if data["action"] == "owner":
             label = self.schema.fields["UserId"].choices.get(data["owner"], "")
-            return str(
-                _("Owner to “%(label)s” on %(count)d cards") % {"label": label, "count": count}
-            )
-        return str(
-            _("%(field)s to “%(value)s” on %(count)d cards")
-            % {"field": data["field"], "value": data["value"], "count": count}
-        )
+            return {"action": "owner", "label": label, "count": count}
+        return {"action": "field", "field": data["field"], "value": data["value"], "count": count}
 
 
 class StatusForm(forms.Form):

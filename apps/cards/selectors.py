@@ -13,7 +13,7 @@ cached in Redis).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
@@ -21,6 +21,7 @@ from typing import Any, cast
 from django.db import transaction
 from django.db.models import (
     Case,
+    Count,
     F,
     IntegerField,
     OuterRef,
@@ -65,7 +66,7 @@ from apps.mirror.selectors import (
 )
 from apps.mirror.services import module_key, schema_ensure
 from apps.writes.models import Write
-from apps.writes.selectors import pending_values, writes_for_object
+from apps.writes.selectors import pending_statuses, pending_values, writes_for_object
 from minicrm import NotFound
 from minicrm.resources.schema import FieldSpec, Schema
 from minicrm.types import (
@@ -332,6 +333,95 @@ def _export_rows(
             row.updated_at,
             *(display_value(spec, data.get(spec.name)) for spec in specs),
         ]
+
+
+# -- the board --------------------------------------------------------------------------------
+
+BOARD_SHOWN = 50  # cards shown in a column (the column links to its changelist)
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    id: int
+    name: str
+    company: str
+    status_id: int | None  # as it will be once a queued status change lands
+    pending: bool  # a status change is queued
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    status_id: int
+    label: str
+    cards: list[BoardCard]
+    count: int
+
+
+@dataclass(frozen=True)
+class Board:
+    module: Module
+    schema: Schema
+    columns: list[BoardColumn]
+
+
+def card_board(*, category_id: int, filters: CardFilters) -> Board | None:
+    """A module as columns by status, from the mirror: each status's cards (the most recently
+    changed first, up to BOARD_SHOWN) and count; a card whose status change is queued shows in
+    its new column, marked. None while the mirror cannot list the module as MiniCRM would."""
+    module = module_get(category_id=category_id)
+    schema = card_schema(category_id=category_id)
+    held = _held_cards(category_id, replace(filters, status_id=None), schema)
+    if held is None or not mirror_here():
+        return None
+    statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+    moving = {
+        card_id: choice_id(schema.fields.get("StatusId"), value)
+        for card_id, value in pending_statuses().items()
+    }
+    moved = dict(held.filter(pk__in=moving).values_list("pk", "status_id"))
+    counts = dict(held.values("status_id").annotate(n=Count("id")).values_list("status_id", "n"))
+    for card_id, old in moved.items():
+        counts[old] = counts.get(old, 0) - 1
+        counts[moving[card_id]] = counts.get(moving[card_id], 0) + 1
+    columns = []
+    for status_id, label in statuses.items():
+        arriving = [pk for pk, old in moved.items() if moving[pk] == status_id and old != status_id]
+        cards = held.filter(Q(status_id=status_id) | Q(pk__in=arriving)).exclude(
+            pk__in=[pk for pk in moved if moving[pk] != status_id]
+        )
+        shown = list(cards.order_by(F("updated_at").desc(nulls_last=True), "-id")[:BOARD_SHOWN])
+        names = _company_names(shown)
+        tiles = [
+            BoardCard(
+                id=card.id,
+                name=card.name or f"#{card.id}",
+                company=names.get(card.business_id or card.contact_id or 0, ""),
+                status_id=status_id,
+                pending=card.id in moved,
+            )
+            for card in shown
+        ]
+        columns.append(BoardColumn(status_id, label, tiles, max(0, counts.get(status_id, 0))))
+    return Board(module, schema, columns)
+
+
+def board_tile(*, card_id: int) -> BoardCard | None:
+    """One card's tile on the board, as it will be once its queued status change lands."""
+    card = card_row(card_id=card_id)
+    if card is None:
+        return None
+    schema = store.module_field_schema(card.category_id)
+    spec = schema.fields.get("StatusId") if schema else None
+    queued = pending_statuses(target_ids=[card_id])
+    status_id = choice_id(spec, queued[card_id]) if card_id in queued else card.status_id
+    names = _company_names([card])
+    return BoardCard(
+        id=card.id,
+        name=card.name or f"#{card.id}",
+        company=names.get(card.business_id or card.contact_id or 0, ""),
+        status_id=status_id,
+        pending=card_id in queued,
+    )
 
 
 def module_listed(*, category_id: int) -> bool:

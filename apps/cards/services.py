@@ -67,7 +67,8 @@ def cards_bulk_update(
     card_ids: Iterable[int],
     category_id: int,
     changes: dict[str, Any],
-    description: str,
+    description: str = "",
+    summary: dict[str, Any] | None = None,
     user: Requester = None,
 ) -> BulkJob:
     """Queue one change (status, owner or a field) for many cards of a module as one job."""
@@ -77,6 +78,7 @@ def cards_bulk_update(
         target_ids=card_ids,
         payload=cleaned,
         description=description,
+        summary=summary,
         user=user,
     )
 

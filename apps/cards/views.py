@@ -17,8 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.cards.forms import COLUMNS, BulkActionForm, CardFilterForm, StatusForm
+from apps.cards.forms import (
+    COLUMNS,
+    BoardMoveForm,
+    BulkActionForm,
+    CardFilterForm,
+    StatusForm,
+)
 from apps.cards.selectors import (
+    board_tile,
+    card_board,
     card_detail,
     card_export,
     card_form_names,
@@ -45,7 +53,7 @@ from apps.mirror.selectors import card_row
 from apps.todos.services import card_visit_record
 from apps.webhooks.selectors import automations_for
 from apps.writes.feedback import announce, outcome_of, save_through_queue
-from minicrm import MiniCRMError
+from minicrm import MiniCRMError, NotFound
 from minicrm.resources.schema import SchemaValidationError
 
 
@@ -79,7 +87,7 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     file_format = request.GET.get("format", "csv")
-    back = reverse("cards:changelist", args=[category_id]) + "?" + _without(request, "format")
+    back = reverse("cards:changelist", args=[category_id]) + "?" + filters.valid_query()
     if file_format not in FORMATS:
         messages.error(request, _("Choose CSV or XLSX."))
         return redirect(back)
@@ -101,11 +109,76 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
     )
 
 
-def _without(request: HtmxHttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
+def board(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    """A module as a board of columns by status; a card dragged to another column (or moved
+    with its form) changes status through the write queue."""
+    schema = card_schema(category_id=category_id)
+    filters = CardFilterForm(request.GET, schema=schema)
+    shown = card_board(category_id=category_id, filters=filters.filters())
+    if shown is None:
+        messages.warning(
+            request,
+            _("The board shows a module once the mirror holds it (see the Sync page)."),
+        )
+        return redirect(
+            reverse("cards:changelist", args=[category_id]) + "?" + filters.valid_query()
+        )
+    template = "cards/board.html"
+    if request.htmx and request.htmx.target == "board-columns":
+        template += "#columns"
+    return render(
+        request,
+        template,
+        {
+            "board": shown,
+            "filters": filters,
+            "query": filters.valid_query(),
+            "nav_module_id": category_id,
+        },
+    )
+
+
+@require_POST
+def board_move(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    """Move a card to another status from the board: queued like a status change on the card
+    page; the card's tile comes back (marked pending), or the board for a form without HTMX."""
+    schema = card_schema(category_id=category_id)
+    back = reverse("cards:board", args=[category_id]) + "?" + request.POST.get("query", "")
+    form = BoardMoveForm(request.POST, schema=schema)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if request.htmx:
+            return render(request, "core/_notice.html", {"message": message}, status=400)
+        messages.error(request, message)
+        return redirect(back)
+    card_id, status_id = form.cleaned_data["card"], form.cleaned_data["status"]
+    project = card_get(card_id=card_id)
+    if project.category_id != category_id:
+        raise NotFound(f"Project {card_id} is not in module {category_id}.")
+    write = card_update(
+        card_id=card_id,
+        category_id=category_id,
+        changes={"StatusId": status_id},
+        seen={"StatusId": project.fields.get("StatusId")},
+        user=request.user,
+    )
+    outcome = outcome_of(write) if write is not None else None
+    label = schema.fields["StatusId"].choices.get(status_id, "")
+    if not request.htmx:
+        if outcome is not None:
+            announce(request, outcome, _("Status changed to “%(status)s”.") % {"status": label})
+        return redirect(back)
+    return render(
+        request,
+        "cards/_board_card.html",
+        {
+            "tile": board_tile(card_id=card_id),
+            "outcome": outcome,
+            "board_module": category_id,
+            "statuses": list(schema.fields["StatusId"].choices.items()),
+            "query": request.POST.get("query", ""),
+        },
+    )
 
 
 @require_POST
@@ -123,7 +196,7 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
             card_ids=form.cleaned_data["selected"],
             category_id=category_id,
             changes=form.changes(),
-            description=form.description(),
+            summary=form.summary(),
             user=request.user,
         )
     except SchemaValidationError as error:

@@ -7,7 +7,6 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("status/", views.status, name="status"),
-    path("search/", views.search, name="search"),
     path("preferences/", views.preferences, name="preferences"),
     path("settings/", views.console_settings, name="settings"),
     path("settings/schema/refresh/", views.schema_refresh, name="schema_refresh"),

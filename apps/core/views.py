@@ -8,8 +8,6 @@ import zoneinfo
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,12 +35,6 @@ def status(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request, "core/_status.html", {"console_status": console_status(user=request.user)}
     )
-
-
-def search(request: HtmxHttpRequest) -> HttpResponse:
-    """The header's search box: email, phone or keyword, answered by the contact search."""
-    query = request.GET.get("q", "").strip()
-    return redirect(reverse("contacts:search") + ("?" + urlencode({"q": query}) if query else ""))
 
 
 def preferences(request: HtmxHttpRequest) -> HttpResponse:

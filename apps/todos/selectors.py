@@ -9,7 +9,7 @@ stored. Without the mirror every read goes to MiniCRM, as before (briefly cached
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.core.fieldviews import minicrm_aware
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import cached_json
-from apps.core.selectors import minicrm_user_id
+from apps.core.selectors import minicrm_user_id, modules_all
 from apps.mirror import store
 from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Completeness, SyncState
@@ -101,11 +101,55 @@ class MyToDo:
     todo: ToDoSummary
     card_id: int
     card_name: str
+    module_id: int | None = None  # the card's module, when the mirror knows it
 
     @property
     def overdue(self) -> bool:
         deadline = minicrm_aware(self.todo.deadline)
         return deadline is not None and deadline < timezone.now()
+
+    def due(self, when: str) -> bool:
+        """Whether the to-do belongs under a tab of WHEN: "overdue", due "today", due "week"
+        (from today to this Sunday, local time), or "all"."""
+        if when == "all":
+            return True
+        deadline = minicrm_aware(self.todo.deadline)
+        if deadline is None:
+            return False
+        if when == "overdue":
+            return deadline < timezone.now()
+        day = timezone.localtime(deadline).date()
+        today = timezone.localdate()
+        if when == "today":
+            return day == today
+        return today <= day <= today + timedelta(days=6 - today.weekday())
+
+
+WHEN = ("all", "overdue", "today", "week")
+
+
+@dataclass(frozen=True)
+class MyToDos:
+    """The "My to-dos" page: the to-dos under the chosen tab and module, how many each tab
+    holds (in that module), and the modules the to-dos are in."""
+
+    items: list[MyToDo]
+    counts: dict[str, int]
+    modules: list[tuple[int, str]]
+
+
+def my_todos_page(
+    *, user: AbstractBaseUser | AnonymousUser, when: str = "all", module_id: int | None = None
+) -> MyToDos:
+    mine = my_todos(user=user)
+    names = dict((m.id, m.name) for m in modules_all()) if mine else {}
+    present = sorted({m.module_id for m in mine if m.module_id}, key=lambda i: names.get(i, ""))
+    in_module = [m for m in mine if module_id is None or m.module_id == module_id]
+    return MyToDos(
+        items=[m for m in in_module if m.due(when)],
+        counts={tab: sum(1 for m in in_module if m.due(tab)) for tab in WHEN},
+        modules=[(i, names.get(i, f"#{i}")) for i in present],
+    )
 
 
 def my_todos(*, user: AbstractBaseUser | AnonymousUser) -> list[MyToDo]:
@@ -170,8 +214,14 @@ def _my_todos_mirrored(user_pk: int, me: int) -> list[MyToDo]:
     )
     cards = {row.card_id for row in rows}
     held = MirrorCard.objects.filter(pk__in=cards).exclude(category_id=0)
-    names |= dict(held.values_list("pk", "name"))
-    return [MyToDo(todo_summary(row), row.card_id, names.get(row.card_id, "")) for row in rows]
+    modules: dict[int, int] = {}
+    for card_id, name, category_id in held.values_list("pk", "name", "category_id"):
+        names[card_id] = name
+        modules[card_id] = category_id
+    return [
+        MyToDo(todo_summary(row), row.card_id, names.get(row.card_id, ""), modules.get(row.card_id))
+        for row in rows
+    ]
 
 
 def _modules_listed() -> bool:

@@ -8,17 +8,32 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.cards.selectors import card_get, card_schema
-from apps.core.http import HtmxHttpRequest, safe_next
+from apps.core.http import HtmxHttpRequest, parse_id, safe_next
 from apps.core.once import once_key
 from apps.core.selectors import minicrm_user_id
 from apps.todos.forms import ToDoForm
-from apps.todos.selectors import STATUSES, my_todos, todo_get, todo_types, todos_for_card
+from apps.todos.selectors import (
+    STATUSES,
+    WHEN,
+    my_todos_page,
+    todo_get,
+    todo_types,
+    todos_for_card,
+)
 from apps.todos.services import todo_close, todo_create, todo_update
 from apps.writes.feedback import announce, outcome_of
 from minicrm.resources.schema import SchemaValidationError
+
+WHEN_LABELS = {
+    "all": gettext_lazy("All open"),
+    "overdue": gettext_lazy("Overdue"),
+    "today": gettext_lazy("Today"),
+    "week": gettext_lazy("This week"),
+}
 
 
 def _owners(card_id: int) -> dict[int, str]:
@@ -93,22 +108,35 @@ def todo_edit(request: HtmxHttpRequest, todo_id: int) -> HttpResponse:
 @require_POST
 def todo_close_view(request: HtmxHttpRequest, todo_id: int) -> HttpResponse:
     todo = todo_get(todo_id=todo_id)
-    if todo.is_open:
-        announce(
-            request,
-            outcome_of(todo_close(todo_id=todo_id, user=request.user)),
-            _("The to-do was closed."),
-        )
+    outcome = outcome_of(todo_close(todo_id=todo_id, user=request.user)) if todo.is_open else None
+    if request.htmx and request.POST.get("row"):  # closed in place on "My to-dos"
+        return render(request, "todos/_my_row.html", {"closed": todo, "outcome": outcome})
+    if outcome is not None:
+        announce(request, outcome, _("The to-do was closed."))
     # Another site, or not a path here: back to "my to-dos".
     return redirect(safe_next(request, reverse("todos:mine")))
 
 
 def mine(request: HtmxHttpRequest) -> HttpResponse:
+    """My to-dos: a tab (all, overdue, today, this week) and a module; the tabs and the module
+    choice swap the list only."""
+    when = request.GET.get("when", "all")
+    if when not in WHEN:
+        when = "all"
+    module_id = parse_id(request.GET.get("module", ""))
+    page = my_todos_page(user=request.user, when=when, module_id=module_id)
+    template = "todos/mine.html"
+    if request.htmx and request.htmx.target == "my-todos-list":
+        template += "#list"
     return render(
         request,
-        "todos/mine.html",
+        template,
         {
-            "todos": my_todos(user=request.user),
+            "page": page,
+            "todos": page.items,
+            "when": when,
+            "module_id": module_id,
+            "tabs": [(tab, WHEN_LABELS[tab]) for tab in WHEN],
             "identified": minicrm_user_id(user=request.user) is not None,
         },
     )

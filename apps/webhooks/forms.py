@@ -102,6 +102,16 @@ def _flat(value: Any) -> bool:
     )
 
 
+# The fields each kind of action reads: the others are ignored (not checked, not kept), and
+# the page shows them only while their action is chosen.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    Action.Kind.CREATE_TODO: ("comment", "owner", "days"),
+    Action.Kind.SET_FIELDS: ("values",),
+    Action.Kind.FORWARD: ("url",),
+    Action.Kind.PYTHON: ("path",),
+}
+
+
 class ActionForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Action"), choices=[("", "—"), *Action.Kind.choices], required=False
@@ -138,9 +148,26 @@ class ActionForm(forms.Form):
         assert isinstance(field, forms.ChoiceField)
         field.choices = _python_choices()
 
+    @property
+    def row_conditions(self) -> dict[str, dict[str, str]]:
+        """Per field, the action choice it belongs to (core/_form.html marks its row with
+        data-shown-if and data-shown-values; console.js hides the rows of other choices)."""
+        kinds: dict[str, list[str]] = {}
+        for kind, names in ACTION_FIELDS.items():
+            for name in names:
+                kinds.setdefault(name, []).append(str(kind))
+        control = self.add_prefix("kind")
+        return {name: {"name": control, "values": " ".join(k)} for name, k in kinds.items()}
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         kind = data.get("kind")
+        # The fields of other actions were sent too (the page shows them all without
+        # JavaScript): whatever they hold is neither checked nor kept.
+        own = ACTION_FIELDS.get(kind or "", ())
+        for name in {name for names in ACTION_FIELDS.values() for name in names} - set(own):
+            self.errors.pop(name, None)
+            data[name] = None
         if kind == Action.Kind.SET_FIELDS and "values" not in self.errors:
             try:
                 values = json.loads(data.get("values") or "{}")

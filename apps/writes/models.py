@@ -15,11 +15,37 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# What a bulk job does, by its summary's action, read in the viewer's language.
+BULK_TITLES = {
+    "status": _("Status to “%(label)s” on %(count)d cards"),
+    "owner": _("Owner to “%(label)s” on %(count)d cards"),
+    "field": _("%(field)s to “%(value)s” on %(count)d cards"),
+}
+
+# A write's object, by its target type: with its id, and before a create has one.
+TARGET_LABELS = {
+    "project": _("card #%(id)s"),
+    "contact": _("contact #%(id)s"),
+    "order": _("order #%(id)s"),
+    "todo": _("to-do #%(id)s"),
+}
+NEW_TARGET_LABELS = {
+    "project": _("new card"),
+    "contact": _("new contact"),
+    "order": _("new order"),
+    "todo": _("new to-do"),
+}
+
 
 class BulkJob(models.Model):
     """One change applied to many objects: its writes share the job, for progress and ETA."""
 
+    # The title as it read when the job was made, in its maker's language: shown for jobs made
+    # before `summary` existed.
     description = models.CharField(max_length=300)
+    # What the job does, as parts ({"action": "status", "label": ..., "count": ...}): the
+    # title is made from them when shown, in the viewer's language.
+    summary = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -30,7 +56,24 @@ class BulkJob(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return self.description
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """What the job does, in the active language."""
+        return bulk_job_title(self.summary) or self.description
+
+
+def bulk_job_title(summary: dict[str, object] | None) -> str:
+    """A bulk job's title from its summary's parts, in the active language ("" if unknown)."""
+    if not summary or summary.get("action") not in BULK_TITLES:
+        return ""
+    template = BULK_TITLES[str(summary["action"])]
+    parts = {name: summary.get(name, "") for name in ("label", "field", "value")}
+    try:
+        return str(template) % {**parts, "count": int(str(summary.get("count", 0)))}
+    except (TypeError, ValueError):
+        return ""
 
 
 class Write(models.Model):
@@ -111,6 +154,17 @@ class Write(models.Model):
     def __str__(self) -> str:
         target = self.target_id if self.target_id is not None else "new"
         return f"{self.get_kind_display()} {self.target_type} {target} ({self.state})"
+
+    @property
+    def target_label(self) -> str:
+        """The object the write changes, as people read it: "card #2056", "new order"."""
+        if self.target_id is None:
+            label = NEW_TARGET_LABELS.get(self.target_type)
+            return str(label) if label is not None else self.target_type
+        template = TARGET_LABELS.get(self.target_type)
+        if template is None:
+            return f"{self.target_type} #{self.target_id}"
+        return str(template) % {"id": self.target_id}
 
     @property
     def lock_key(self) -> str:

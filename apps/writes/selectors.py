@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
 
 from apps.core.minicrm import minicrm_budget
 from apps.writes.models import BulkJob, Write
@@ -39,22 +41,67 @@ def pending_values(*, target_type: str, target_id: int) -> dict[str, Any]:
     return values
 
 
+def pending_statuses(*, target_ids: list[int] | None = None) -> dict[int, Any]:
+    """The status each card will have once its queued writes land: card id -> StatusId, for
+    cards with a queued status change (all of them, or those of `target_ids`)."""
+    writes = Write.objects.filter(
+        target_type="project", state__in=Write.PENDING_STATES, kind__endswith=".update"
+    ).order_by("created_at", "pk")
+    if target_ids is not None:
+        writes = writes.filter(target_id__in=target_ids)
+    statuses: dict[int, Any] = {}
+    for target_id, payload in writes.values_list("target_id", "payload"):
+        if target_id and isinstance(payload, dict) and "StatusId" in payload:
+            statuses[target_id] = payload["StatusId"]
+    return statuses
+
+
 def writes_per_second() -> float:
-    """How fast the queue drains: the bulk share of the budget, per second."""
+    """How fast the queue drains at worst: the bulk share of the budget, per second."""
     budget = minicrm_budget()
     return reserved_limit(budget.limit, budget.reserve) / budget.window
 
 
-def seconds_to_send(count: int) -> float:
-    """The expected time to send `count` queued writes within the budget: any pause MiniCRM
-    asked for, the wait for a free slot when the budget is full, then the budget's pace."""
+def seconds_to_send(count: int, *, rate: float | None = None) -> float:
+    """The expected time to send `count` queued writes within the budget.
+
+    The slots left in the budget's window go at once, at `rate` (how fast these writes were
+    seen to go, writes a second); the rest wait for the oldest slot to free and then go at the
+    budget's pace (or `rate`, if slower). Any pause MiniCRM asked for comes first. Without a
+    `rate` the writes are taken to go at the budget's pace. Never more than the worst case:
+    the wait for a free slot, then every write at the budget's pace.
+    """
     if count <= 0:
         return 0.0
+    pace = writes_per_second()
     try:
         usage = minicrm_budget().usage()
     except redis.RedisError:  # the budget is unknown; the pace alone still tells
-        return count / writes_per_second()
-    return usage.cooling_down + usage.next_free + count / writes_per_second()
+        return count / pace
+    worst = usage.cooling_down + usage.next_free + count / pace
+    speed = rate if rate is not None and rate > 0 else pace
+    budget = minicrm_budget()
+    free = max(0, reserved_limit(budget.limit, budget.reserve) - usage.used)
+    at_once = min(count, free)
+    expected = usage.cooling_down + at_once / speed
+    if count > at_once:
+        expected += max(0.0, usage.window - usage.oldest_age) + (count - at_once) / min(speed, pace)
+    return min(worst, expected)
+
+
+def _observed_rate(settled: int, since: datetime | None) -> float | None:
+    """Writes a second, from `settled` writes since `since`; None until two have settled."""
+    if settled < 2 or since is None:
+        return None
+    elapsed = (timezone.now() - since).total_seconds()
+    return settled / elapsed if elapsed > 0 else None
+
+
+def queue_rate() -> float | None:
+    """How fast the queue has been sending: the writes done within the budget's last window."""
+    since = timezone.now() - timedelta(seconds=minicrm_budget().window)
+    recent = Write.objects.filter(state=Write.State.DONE, done_at__gte=since)
+    return _observed_rate(recent.count(), recent.aggregate(first=Min("done_at"))["first"])
 
 
 @dataclass(frozen=True)
@@ -69,7 +116,8 @@ def queue_status() -> QueueStatus:
     for row in Write.objects.values("state").annotate(n=Count("id")):
         counts[row["state"]] = row["n"]
     pending = counts[Write.State.QUEUED] + counts[Write.State.SENDING]
-    return QueueStatus(counts=counts, pending=pending, eta_seconds=seconds_to_send(pending))
+    eta = seconds_to_send(pending, rate=queue_rate() if pending else None)
+    return QueueStatus(counts=counts, pending=pending, eta_seconds=eta)
 
 
 @dataclass(frozen=True)
@@ -93,9 +141,11 @@ class JobProgress:
         settled = self.done + self.failed + self.discarded
         return round(100 * settled / self.total) if self.total else 100
 
+    rate: float | None = None  # writes a second the job has been seen to settle
+
     @property
     def eta_seconds(self) -> float:
-        return seconds_to_send(self.pending)
+        return seconds_to_send(self.pending, rate=self.rate)
 
 
 def bulk_job_progress(*, job_id: int) -> JobProgress:
@@ -105,7 +155,13 @@ def bulk_job_progress(*, job_id: int) -> JobProgress:
     failed = sum(counts.get(s, 0) for s in (Write.State.FAILED, Write.State.CONFLICT))
     pending = sum(counts.get(s, 0) for s in Write.PENDING_STATES)
     discarded = counts.get(Write.State.DISCARDED, 0)
-    return JobProgress(job=job, done=done, failed=failed, pending=pending, discarded=discarded)
+    rate = None
+    if pending:
+        started = job.writes.aggregate(first=Min("first_attempt_at"))["first"]
+        rate = _observed_rate(done + failed, started) or queue_rate()
+    return JobProgress(
+        job=job, done=done, failed=failed, pending=pending, discarded=discarded, rate=rate
+    )
 
 
 def write_wait(*, write_id: int, seconds: float) -> Write:
@@ -123,6 +179,7 @@ def write_wait(*, write_id: int, seconds: float) -> Write:
 
 
 def write_eta(*, write: Write) -> float:
-    """Expected seconds until a pending write is sent: the queue ahead of it, at budget pace."""
+    """Expected seconds until a pending write is sent: the queue ahead of it, at the queue's
+    pace within the budget."""
     ahead = Write.objects.filter(state__in=Write.PENDING_STATES, id__lt=write.pk).count()
-    return seconds_to_send(ahead + 1)
+    return seconds_to_send(ahead + 1, rate=queue_rate())

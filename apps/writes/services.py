@@ -31,7 +31,7 @@ from apps.core.minicrm import minicrm_client, redis_connection
 from apps.core.readcache import forget_object
 from apps.core.storable import json_storable
 from apps.writes.delivery import REFERENCE_PREFIX, Conflict, MaybeApplied, deliver, snapshot
-from apps.writes.models import BulkJob, Write
+from apps.writes.models import BulkJob, Write, bulk_job_title
 from apps.writes.signals import write_done
 from minicrm import (
     BadRequest,
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 PERMANENT_ERRORS = (BadRequest, NotFound, MethodNotAllowed)
 DRAIN_SECONDS = 50.0  # a task drains this long, then hands over to a fresh task
 DRAINERS = 4  # tasks started for a bulk job or by the sweep
+SUMMARY_PART_LIMIT = 200  # characters of a bulk job summary's value kept for its title
 HEARTBEAT_KEY = "minicrm:writes:draining"
 
 Requester = User | AnonymousUser | None
@@ -122,11 +123,23 @@ def bulk_update(
     target_type: str,
     target_ids: Iterable[int],
     payload: dict[str, Any],
-    description: str,
+    description: str = "",
+    summary: dict[str, Any] | None = None,
     user: Requester = None,
 ) -> BulkJob:
-    """Queue the same change for many objects as one job with progress."""
+    """Queue the same change for many objects as one job with progress.
+
+    `summary` holds the parts of the job's title (see `BulkJob.summary`), shown in each
+    viewer's language; `description` is the title as text, made from `summary` when not given.
+    """
     ids = list(dict.fromkeys(int(i) for i in target_ids))
+    if summary is not None:
+        # A value quoted in full could be a thousand characters long.
+        summary = {
+            name: Truncator(part).chars(SUMMARY_PART_LIMIT) if isinstance(part, str) else part
+            for name, part in summary.items()
+        }
+        description = description or bulk_job_title(summary)
     # A description quotes the value, which may be longer than the column (PostgreSQL refuses
     # to store that, SQLite would keep it whole).
     limit = BulkJob._meta.get_field("description").max_length or 300
@@ -135,6 +148,7 @@ def bulk_update(
     with transaction.atomic():
         job = BulkJob.objects.create(
             description=description,
+            summary=summary,
             created_by=user if isinstance(user, User) else None,
             total=len(ids),
         )

@@ -36,6 +36,81 @@
     }
   });
 
+  // <ol data-board-status="26" data-board-move="URL">: a board column (vendor/Sortable.min.js,
+  // loaded by the board page). A card dropped in it is posted to URL with its new status, and
+  // the tile the server answers (marked pending) takes its place. Without JavaScript each
+  // tile's own "Move" form does the same.
+  function boardColumns(root) {
+    if (typeof window.Sortable === "undefined" || !root.querySelectorAll) {
+      return;
+    }
+    root.querySelectorAll("[data-board-status]").forEach(function (column) {
+      if (column.sortableBound) {
+        return;
+      }
+      column.sortableBound = true;
+      window.Sortable.create(column, {
+        group: "board",
+        animation: 150,
+        forceFallback: true, // mouse and touch events, the same on every browser
+        filter: "select, button",
+        preventOnFilter: false,
+        onAdd: function (event) {
+          var tile = event.item;
+          window.htmx.ajax("POST", column.getAttribute("data-board-move"), {
+            source: tile,
+            target: tile,
+            swap: "outerHTML",
+            values: {
+              card: tile.getAttribute("data-card"),
+              status: column.getAttribute("data-board-status"),
+              query: column.getAttribute("data-board-query") || "",
+            },
+          });
+        },
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    boardColumns(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    boardColumns(event.detail.elt);
+  });
+
+  // <div data-shown-if="actions-0-kind" data-shown-values="create_todo">: a form row shown only
+  // while the form's control of that name has one of those values (a webhook action's own
+  // fields). Without JavaScript every row shows, and the server ignores the other choices'.
+  function showChosenRows(root) {
+    root.querySelectorAll("[data-shown-if]").forEach(function (row) {
+      var form = row.closest("form");
+      var control = form && form.elements.namedItem(row.getAttribute("data-shown-if"));
+      if (!control) {
+        return;
+      }
+      var values = (row.getAttribute("data-shown-values") || "").split(" ");
+      row.hidden = values.indexOf(control.value) === -1;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (!(control instanceof HTMLSelectElement) || !control.form) {
+      return;
+    }
+    showChosenRows(control.form);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showChosenRows(document);
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt instanceof Element) {
+      showChosenRows(event.detail.elt);
+    }
+  });
+
   // <div data-watch hx-get=... hx-trigger="every 5s">: a part of a page that asks the server
   // whether what it shows changed (the card page, when the mirror's copy is read again). It
   // does not ask while someone is editing in it: the swap would throw their edit away.

@@ -10,7 +10,10 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from apps.cards.selectors import module_listed
 from apps.mirror.subscriptions import mirror_subscribe
+from apps.writes.models import Write
+from tests.browser.conftest import eventually
 from tests.writes.conftest import QueueRig
 
 pytestmark = pytest.mark.browser
@@ -49,3 +52,50 @@ def test_a_card_page_updates_itself_when_the_card_changes_in_minicrm(
     page.locator("#field-ProjektKod.editing").get_by_role("link", name="Cancel").click()
     expect(page.locator("h1")).to_contain_text("Másodszor is")
     assert page.evaluate("window.notReloaded") is True
+
+
+EVENTS_MODULE = 24  # Rendezvények (demo seed): Jelentkezett, Visszaigazolva, Részt vett, Lemondta
+
+
+def test_a_card_dragged_to_another_column_of_the_board_changes_status_in_minicrm(
+    logged_in: Page, console_rig: QueueRig
+) -> None:
+    # The worker's sync lists the demo's modules into the mirror (beat starts it).
+    eventually(lambda: module_listed(category_id=EVENTS_MODULE), timeout=120)
+    page = logged_in
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"/modules/{EVENTS_MODULE}/board/")
+    source = page.locator("section.board-column").nth(0)
+    target = page.locator("section.board-column").nth(1)
+    tile = source.locator("li.board-card").first
+    card_id = int(tile.get_attribute("data-card") or 0)
+    target_status = int(target.locator("ol").get_attribute("data-board-status") or 0)
+    before = console_rig.sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"]
+
+    handle = tile.locator(".board-card-name").bounding_box()
+    drop = target.locator("li.board-card").first.bounding_box()
+    assert handle and drop
+    page.mouse.move(handle["x"] + 5, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    end_x, end_y = drop["x"] + drop["width"] / 2, drop["y"] + drop["height"] / 2
+    for step in range(1, 21):  # Sortable follows the pointer as a person moves it
+        page.mouse.move(
+            handle["x"] + (end_x - handle["x"]) * step / 20,
+            handle["y"] + (end_y - handle["y"]) * step / 20,
+        )
+        page.wait_for_timeout(20)
+    page.mouse.move(end_x, end_y + 5)
+    page.mouse.up()
+
+    moved = target.locator(f"#board-card-{card_id}")
+    expect(moved).to_be_visible()
+    expect(source.locator(f"#board-card-{card_id}")).to_have_count(0)
+    # The server's tile took its place: its own form now names the new status.
+    expect(moved.locator("select")).to_have_value(str(target_status))
+    eventually(
+        lambda: console_rig.sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"] != before
+    )
+    write = Write.objects.get(target_id=card_id)
+    assert write.payload == {"StatusId": target_status}
+    assert errors == []

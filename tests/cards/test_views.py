@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -788,6 +789,25 @@ def test_bulk_status_on_three_cards_makes_a_job(user_client: Client, demo: Sandb
     page = dom(user_client.get(response["Location"]))
     assert page.find("h1").text == "Status to “Kapcsolatfelvétel” on 3 cards"
     assert page.by_id("job-counts").text.startswith("0 done, 0 failed, of 3")
+
+
+def test_a_bulk_job_made_in_hungarian_reads_in_english_for_an_english_viewer(
+    hungarian: Client, demo: Sandbox
+) -> None:
+    response = hungarian.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": ["100001", "100002"], "action": "status", "status": "5002"},
+    )
+
+    job = BulkJob.objects.get()
+    assert job.summary == {"action": "status", "label": "Kapcsolatfelvétel", "count": 2}
+    assert dom(hungarian.get(response["Location"])).find("h1").text == (
+        "2 kártya státusza: „Kapcsolatfelvétel”"
+    )
+    hungarian.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert dom(hungarian.get(response["Location"])).find("h1").text == (
+        "Status to “Kapcsolatfelvétel” on 2 cards"
+    )
 
 
 def test_bulk_action_over_htmx_redirects_with_a_header(user_client: Client, demo: Sandbox) -> None:

@@ -188,6 +188,30 @@ def test_company_page_lists_its_persons_and_its_cards_per_module(
     assert page.links()["/contacts/add/?type=Person&business=7505"] == "Add person"
 
 
+def test_company_page_offers_a_new_order_for_the_company(user_client: Client, doc: Sandbox) -> None:
+    page = dom(user_client.get("/contacts/7505/"))
+
+    link = page.by_id("new-order")
+    assert (link.attrs["href"], link.text) == ("/orders/add/?customer=7505", "New order")
+    form = dom(user_client.get(link.attrs["href"])).find("form", class_="schema-form")
+    assert form.find("input", name="customer").attrs["value"] == "7505"
+    assert form.find("input", name="buyer_Name").attrs["value"] == "MiniCRM Zrt."
+
+
+def test_company_page_offers_a_new_order_in_hungarian(hungarian: Client, doc: Sandbox) -> None:
+    page = dom(hungarian.get("/contacts/7505/"))
+
+    assert page.by_id("new-order").text == "Új megrendelés"
+    assert page.by_id("company-people").find("caption").text == "Személyek"
+
+
+def test_company_page_s_persons_wrap_in_their_box(user_client: Client, doc: Sandbox) -> None:
+    # console.css wraps a long email or phone inside `table.people` instead of widening the box.
+    people = dom(user_client.get("/contacts/7505/")).by_id("company-people")
+
+    assert "people" in people.find("table").attrs["class"].split()
+
+
 def test_person_page_links_its_company_and_its_cards(user_client: Client, doc: Sandbox) -> None:
     response = user_client.get("/contacts/7506/")
 
@@ -199,6 +223,7 @@ def test_person_page_links_its_company_and_its_cards(user_client: Client, doc: S
     assert "Alma" in fields  # KedvencEtele's label, not its id 2001
     assert "2001" not in fields
     assert not page.has(id="company-people")
+    assert not page.has(id="new-order")
     assert sorted(i for ids in cards_by_module(response).values() for i in ids) == [
         2054,
         2055,

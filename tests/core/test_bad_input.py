@@ -89,12 +89,12 @@ BAD_PATH = {
 # Pages (view names) whose forms post to a URL that has no page of its own.
 HOSTS = {
     "core:schema_refresh": ["core:settings"],
-    "core:search": ["core:home"],
     "contacts:delete": ["contacts:change", "contacts:contact"],
     "contacts:refresh": ["contacts:contact"],
     "cards:bulk": ["cards:changelist"],
     "cards:status": ["cards:card"],
     "cards:refresh": ["cards:card"],
+    "cards:export": ["cards:changelist"],
     "todos:close": ["todos:card_todos", "cards:card"],
     "todos:change": ["todos:card_todos"],
     "orders:items": ["orders:order"],

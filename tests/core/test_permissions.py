@@ -18,7 +18,7 @@ ADMIN_SAMPLE = {"admin:index", "admin:auth_user_change", "admin:app_list", "admi
 CONSOLE = {
     "core:home",
     "core:status",
-    "core:search",
+    "search:everywhere",
     "core:preferences",
     "core:settings",
     "core:schema_refresh",

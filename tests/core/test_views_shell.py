@@ -3,6 +3,9 @@ modules in the navigation, global search, time-zone preferences and the settings
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import redis
 from django.contrib.auth.models import User
@@ -29,6 +32,19 @@ def make_write(state: str = Write.State.QUEUED, user: User | None = None) -> Wri
         state=state,
         requested_by=user,
     )
+
+
+CONSOLE_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "console.css"
+UNSTYLED_TYPES = {"hidden", "submit", "checkbox", "radio", "search"}  # search: the header's own
+
+
+def styled_input_types() -> set[str]:
+    """The input types of console.css's rule for form controls (the one that styles selects)."""
+    for rule in CONSOLE_CSS.read_text().split("}"):
+        selectors = [s.strip() for s in rule.split("{")[0].split(",")]
+        if "select" in selectors and "textarea" in selectors:
+            return {m for s in selectors for m in re.findall(r'input\[type="([^"]+)"\]', s)}
+    raise AssertionError("console.css has no rule for form controls")
 
 
 # -- the header -----------------------------------------------------------------------------
@@ -136,25 +152,6 @@ def test_dashboard_offers_each_module_and_the_queue(user_client: Client, doc: Sa
         ("Pending", "1"),
         ("Failed or in conflict", "1"),
     ]
-
-
-# -- global search ---------------------------------------------------------------------------
-
-
-def test_global_search_answers_with_the_contact_search(user_client: Client, doc: Sandbox) -> None:
-    response = user_client.get("/search/", {"q": " 2367532 "}, follow=True)
-
-    assert response.redirect_chain == [("/contacts/?q=2367532", 302)]
-    results = dom(response).by_id("result_list")
-    assert results.links()["/contacts/7506/"] == "Leskó Norbert"
-    # The header's box keeps what was searched.
-    assert dom(response).by_id("global-search-q").attrs["value"] == "2367532"
-
-
-def test_empty_global_search_opens_the_contact_search(user_client: Client, doc: Sandbox) -> None:
-    response = user_client.get("/search/", {"q": "  "})
-
-    assert response["Location"] == "/contacts/"
 
 
 # -- preferences: the user's time zone -------------------------------------------------------
@@ -305,3 +302,15 @@ def test_an_id_past_64_bits_in_a_url_is_not_found(
 ) -> None:
     assert user_client.get(path.format(2**64 + 1)).status_code == 404
     assert user_client.get(path.format(2**63)).status_code == 404
+
+
+def test_every_input_type_the_forms_use_is_styled_like_a_text_box(
+    user_client: Client, doc: Sandbox
+) -> None:
+    pages = ["/cards/2056/change/", "/contacts/7505/change/", "/cards/2056/todos/add/"]
+    rendered = {"date"}  # a date field's input (the doc modules' cards have none)
+    for path in pages:
+        rendered |= set(re.findall(r'<input[^>]*type="([^"]+)"', user_client.get(path).text))
+
+    assert {"datetime-local", "url", "email", "tel", "number"} <= rendered
+    assert rendered - UNSTYLED_TYPES <= styled_input_types()

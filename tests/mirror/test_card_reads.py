@@ -521,3 +521,122 @@ def test_an_export_in_hungarian_names_its_columns_in_hungarian(
 
     header = response.getvalue().decode().removeprefix("\ufeff").splitlines()[0]
     assert header.startswith("Id,Név,Státusz,")
+
+
+# -- the board -----------------------------------------------------------------------------------
+
+
+def board_columns(response) -> dict[str, list[int]]:
+    columns = {}
+    for section in dom(response).find_all("section", class_="board-column"):
+        title = section.find("h2").find("a").text
+        columns[title] = [int(li.attrs["data-card"]) for li in section.find_all("li")]
+    return columns
+
+
+def test_the_board_shows_each_status_s_cards_and_a_move_queues_the_change(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    lead = new_card(console, StatusId=2620)
+    lists_fill()
+    address = settings.MINICRM_BASE_URL
+    minicrm_away(settings)
+
+    response = user_client.get(f"/modules/{SALES}/board/")
+
+    assert response.status_code == 200
+    columns = board_columns(response)
+    assert lead in columns["Érdeklődő"]
+    expected = sandbox_ids(console, "Project", CategoryId=SALES, StatusId=2620)
+    assert sorted(columns["Érdeklődő"]) == sorted(expected)
+    count = dom(response).by_id("board-column-2620").find("span", class_="count").text
+    assert count == str(len(expected))
+
+    # Dropped on "Ajánlat kiküldve" (the drag posts what the tile's form posts).
+    settings.MINICRM_BASE_URL = address
+    htmx = {"HX-Request": "true"}
+    moved = user_client.post(
+        f"/modules/{SALES}/board/move/", {"card": lead, "status": "2621"}, headers=htmx
+    )
+    assert moved.status_code == 200
+    tile = dom(moved).by_id(f"board-card-{lead}")
+    assert "pending" in tile.classes
+    write = Write.objects.get()
+    assert write.payload == {"StatusId": 2621}
+    minicrm_away(settings)
+    columns = board_columns(user_client.get(f"/modules/{SALES}/board/"))
+    assert lead in columns["Ajánlat kiküldve"] and lead not in columns["Érdeklődő"]
+
+    settings.MINICRM_BASE_URL = address
+    assert send(write).state == Write.State.DONE
+    assert console.get(f"/Api/R3/Project/{lead}").json()["StatusId"] == "Ajánlat kiküldve"
+    minicrm_away(settings)
+    tile = dom(user_client.get(f"/modules/{SALES}/board/")).by_id(f"board-card-{lead}")
+    assert "pending" not in tile.classes
+
+
+def test_a_move_without_javascript_comes_back_to_the_board(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    card_id = new_card(console, StatusId=2620)
+    lists_fill()
+
+    response = user_client.post(
+        f"/modules/{SALES}/board/move/", {"card": card_id, "status": "2621", "query": "owner="}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/modules/{SALES}/board/?owner="
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"card": "abc", "status": "2621"},
+        {"card": "1", "status": "999999"},
+        {"status": "2621"},
+    ],
+)
+def test_a_bad_move_says_why_and_changes_nothing(
+    user_client: Client, console: Sandbox, settings: Settings, data: dict[str, str]
+) -> None:
+    lists_fill()
+
+    response = user_client.post(
+        f"/modules/{SALES}/board/move/", data, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 400
+    assert dom(response).text
+    assert not Write.objects.exists()
+
+
+def test_a_card_of_another_module_is_not_moved_on_this_board(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    lists_fill()
+    other = sandbox_ids(console, "Project", CategoryId=3)[0]
+
+    response = user_client.post(f"/modules/{SALES}/board/move/", {"card": other, "status": "2621"})
+
+    assert response.status_code == 404
+    assert not Write.objects.exists()
+
+
+def test_the_board_waits_for_the_mirror_and_says_so(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/board/", follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(f"/modules/{SALES}/")
+    assert "once the mirror holds it" in " ".join(messages_of(response))
+
+
+def test_the_board_in_hungarian(user_client: Client, console: Sandbox, settings: Settings) -> None:
+    lists_fill()
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+
+    page = dom(user_client.get(f"/modules/{SALES}/board/"))
+
+    assert page.find("h1").find("small").text == "Tábla"
+    assert page.find("button", class_="link-button").text == "Áthelyezés"

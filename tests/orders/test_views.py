@@ -188,6 +188,25 @@ def index_rows(response: Any) -> dict[int, list[str]]:
 # -- a new order --------------------------------------------------------------------------------
 
 
+def test_the_item_editor_gives_each_column_its_room(hungarian: Client, doc: Sandbox) -> None:
+    # console.css sizes the columns by these classes (the VAT select no narrower than its rate)
+    # and scrolls the editor inside `.table-scroll` on a narrow screen.
+    editor = dom(hungarian.get("/orders/add/")).find("div", class_="table-scroll")
+
+    row = editor.find("table", class_="items-editor").find("tr", class_="item-row")
+    cells = [td.attrs.get("class") for td in row.find_all("td")]
+    assert cells[:6] == [
+        "item-name",
+        "item-sku",
+        "item-price",
+        "item-quantity",
+        "item-unit",
+        "item-vat",
+    ]
+    vat = row.find("td", class_="item-vat").find("select", name="item-VAT")
+    assert vat.attrs["aria-label"] == "ÁFA"
+
+
 def test_the_new_order_form_starts_with_one_blank_item_row(
     user_client: Client, doc: Sandbox
 ) -> None:

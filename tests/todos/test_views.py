@@ -656,6 +656,58 @@ def test_my_to_dos_from_the_mirror_cover_every_card_and_ask_minicrm_nothing(
     assert rows[0].find("a").attrs["href"] == f"/cards/{elsewhere}/"
 
 
+def test_my_to_dos_by_tab_and_module_and_closed_in_place(
+    user_client: Client, private: Sandbox, settings: Settings
+) -> None:
+    me = 53986
+    now = timezone.localtime()
+    today_end = now.replace(hour=23, minute=59, second=0)
+    sales = new_card(private, owner=me, name="Értékesítési kártya")
+    answer = private.put(
+        "/Api/R3/Project/", json={"CategoryId": 3, "Name": "Partner kártya", "UserId": me}
+    )
+    partner = int(answer.json()["Id"])
+    late = new_todo(private, sales, "Tegnapi", UserId=me, Deadline=stamp(now - timedelta(days=1)))
+    new_todo(private, partner, "Mai", UserId=me, Deadline=stamp(today_end))
+    new_todo(private, sales, "Holnapi", UserId=me, Deadline=stamp(now + timedelta(days=1)))
+    new_todo(private, partner, "Jövő havi", UserId=me, Deadline=stamp(now + timedelta(days=30)))
+    choose_me(user_client, me)
+    mirror_filled(settings)
+
+    def shown(**params: str) -> list[str]:
+        page = dom(user_client.get("/todos/mine/", params))
+        return [
+            tr.find_all("td")[1].text for tr in page.by_id("my-todos").find("tbody").find_all("tr")
+        ]
+
+    tomorrow_this_week = now.date().weekday() < 6  # Sunday's tomorrow is next week
+    assert shown() == ["Tegnapi", "Mai", "Holnapi", "Jövő havi"]
+    assert shown(when="overdue") == ["Tegnapi"]
+    assert shown(when="today") == ["Mai"]
+    assert shown(when="week") == ["Mai", "Holnapi"] if tomorrow_this_week else ["Mai"]
+    assert shown(module="3") == ["Mai", "Jövő havi"]
+    assert shown(module="3", when="today") == ["Mai"]
+    assert shown(when="nonsense", module="x") == shown()  # bad input: everything, no error
+    page = dom(user_client.get("/todos/mine/", {"module": "10"}))
+    assert page.by_id("tab-overdue").find("span", class_="count").text == "1"
+    assert page.by_id("tab-all").find("span", class_="count").text == "2"
+    row = page.by_id(f"my-todo-{late}")
+    assert row.find_all("td")[3].text == "Értékesítés"
+
+    # Closed in place: the row says so; the close waits in the write queue.
+    form = row.find("form")
+    closed = user_client.post(
+        form.attrs["hx-post"], form_data(form), headers={"HX-Request": "true"}
+    )
+    assert closed.status_code == 200
+    assert "closing (queued)" in dom(closed).by_id(f"my-todo-{late}").text
+    write = Write.objects.get()
+    assert (write.kind, write.target_id) == (Write.Kind.TODO_UPDATE, late)
+    assert send(write).state == Write.State.DONE
+    assert minicrm_todo(private, late)["Status"] == "Closed"
+    assert "Tegnapi" not in shown()
+
+
 def test_my_to_dos_read_the_cards_i_own_whose_to_dos_the_mirror_lacks(
     user_client: Client, private: Sandbox, settings: Settings
 ) -> None:
@@ -756,3 +808,26 @@ def test_an_added_to_do_that_landed_is_on_the_card_s_list_from_the_mirror(
 
     assert listed(response) == ["Ajánlatot kérni"]
     assert f"/Api/R3/ToDoList/{card_id}" not in asked(doc)
+
+
+def test_my_to_dos_tabs_in_hungarian(
+    user_client: Client, private: Sandbox, settings: Settings
+) -> None:
+    me = 53986
+    card_id = new_card(private, owner=me, name="Kártya")
+    new_todo(
+        private,
+        card_id,
+        "Tegnapi",
+        UserId=me,
+        Deadline=stamp(timezone.localtime() - timedelta(days=1)),
+    )
+    choose_me(user_client, me)
+    mirror_filled(settings)
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+
+    page = dom(user_client.get("/todos/mine/", {"when": "overdue"}))
+
+    tabs = [a.text for a in page.find("nav", class_="tabs").find_all("a")]
+    assert tabs == ["Minden nyitott 1", "Lejárt 1", "Ma 0", "Ezen a héten 0"]
+    assert page.by_id("tab-overdue").attrs["aria-current"] == "true"

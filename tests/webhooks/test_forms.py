@@ -63,6 +63,42 @@ def test_a_handler_with_existing_module_fields_and_actions_is_saved(admin_client
     assert Handler.objects.get().fields == ["StatusId", "UserId"]
 
 
+def test_the_fields_of_other_actions_are_neither_checked_nor_kept(
+    admin_client: Client, settings: Settings
+) -> None:
+    settings.WEBHOOK_FORWARD_ALLOW_PRIVATE = True  # the forward's address needs no DNS
+    # Without JavaScript the page shows every action's fields; what the others hold is ignored.
+    others = {
+        "comment": "left over",
+        "owner": "not a number",
+        "days": "-5",
+        "values": "not JSON",
+        "url": "not a url",
+        "path": "os.system",
+    }
+    answer = save(
+        admin_client,
+        **{f"actions-0-{name}": value for name, value in others.items() if name != "url"},
+        **{"actions-0-kind": "forward", "actions-0-url": "http://10.1.2.3/hook"},
+        **{f"actions-1-{name}": value for name, value in others.items() if name != "path"},
+        **{"actions-1-kind": "python", "actions-1-path": RECORDER},
+    )
+
+    assert answer.status_code == 302
+    actions = Handler.objects.get().actions.order_by("position")
+    assert [(a.kind, a.config) for a in actions] == [
+        ("forward", {"url": "http://10.1.2.3/hook"}),
+        ("python", {"path": RECORDER}),
+    ]
+
+
+def test_an_empty_action_ignores_whatever_its_fields_hold(admin_client: Client) -> None:
+    answer = save(admin_client, **{"actions-0-kind": "", "actions-0-url": "not a url"})
+
+    assert answer.status_code == 302
+    assert not Handler.objects.get().actions.exists()
+
+
 # -- module and fields ------------------------------------------------------------------------
 
 

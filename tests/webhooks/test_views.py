@@ -179,6 +179,29 @@ def delivered(api_url: str, slug: str = "statusz") -> int:
     )
 
 
+def test_the_handler_form_marks_each_action_field_with_the_action_it_belongs_to(
+    admin_client: Client, crm: Crm
+) -> None:
+    form = dom(admin_client.get("/webhooks/add/")).find("form", class_="schema-form")
+
+    # console.js shows a row only while its action is chosen; without it every row shows.
+    rows = {
+        row.id: (row.attrs.get("data-shown-if"), row.attrs.get("data-shown-values"))
+        for row in form.find_all("fieldset")[0].find_all("div", class_="form-row")
+    }
+    assert rows == {
+        "row-actions-0-kind": (None, None),
+        "row-actions-0-comment": ("actions-0-kind", "create_todo"),
+        "row-actions-0-owner": ("actions-0-kind", "create_todo"),
+        "row-actions-0-days": ("actions-0-kind", "create_todo"),
+        "row-actions-0-values": ("actions-0-kind", "set_fields"),
+        "row-actions-0-url": ("actions-0-kind", "forward"),
+        "row-actions-0-path": ("actions-0-kind", "python"),
+    }
+    assert not any(row.attrs.get("hidden") is not None for row in form.find_all("div"))
+    assert not form.find_all("div", id="row-name")[0].attrs.get("data-shown-if")
+
+
 def test_a_new_handler_s_apiurl_is_shown_once_and_only_a_hash_is_kept(
     admin_client: Client, crm: Crm
 ) -> None:

@@ -22,7 +22,8 @@ from apps.writes.selectors import (
     writes_for_object,
     writes_for_user,
 )
-from apps.writes.services import write_discard, write_enqueue, write_send
+from apps.writes.services import bulk_update, write_discard, write_enqueue, write_send
+from minicrm import Priority
 from tests.conftest import Sandbox, SandboxStarter
 from tests.writes.support import Crm, private_crm
 
@@ -188,6 +189,46 @@ def test_the_queues_eta_waits_out_a_cool_down_after_a_429(budget: None) -> None:
 # -- bulk jobs ---------------------------------------------------------------------------------
 
 
+def small_job(settled: int, pending: int, *, seconds_ago: float) -> int:
+    """A job whose first `settled` writes were done over the last `seconds_ago` seconds."""
+    job = bulk_update(
+        target_type="project", target_ids=range(1, settled + pending + 1), payload={"Name": "x"}
+    )
+    started = timezone.now() - timedelta(seconds=seconds_ago)
+    job.writes.update(first_attempt_at=started)
+    done = job.writes.order_by("id")[:settled].values_list("id", flat=True)
+    Write.objects.filter(id__in=list(done)).update(state=Write.State.DONE, done_at=started)
+    return job.pk
+
+
+def test_a_small_jobs_eta_follows_how_fast_it_goes_within_the_budget_left(budget: None) -> None:
+    # 10 of 20 done in about a second: 10 a second, with the whole bulk share (30) still free.
+    progress = bulk_job_progress(job_id=small_job(10, 10, seconds_ago=1.0))
+
+    # Not 10 s (the budget's pace of 1 a second): about 1 s.
+    assert progress.eta_seconds == pytest.approx(1.0, abs=0.3)
+
+
+def test_a_job_that_used_the_budget_up_waits_for_it_but_never_past_the_worst_case(
+    budget: None,
+) -> None:
+    for _ in range(30):  # the bulk share of the window is taken
+        minicrm_budget().try_acquire(Priority.BULK)
+    fast = bulk_job_progress(job_id=small_job(10, 5, seconds_ago=1.0))
+    slow = bulk_job_progress(job_id=small_job(2, 5, seconds_ago=100.0))
+
+    # No slot left: the 5 wait for slots at the budget's pace, however fast the job went.
+    assert fast.eta_seconds == pytest.approx(5.0, abs=0.3)
+    # A job seen going slower than the budget is still expected by the worst case at most.
+    assert slow.eta_seconds == pytest.approx(5.0, abs=0.3)
+
+
+def test_a_job_not_yet_seen_going_is_expected_at_the_budgets_pace(budget: None) -> None:
+    progress = bulk_job_progress(job_id=small_job(0, 4, seconds_ago=0.0))
+
+    assert progress.eta_seconds == pytest.approx(4.0)
+
+
 def test_bulk_job_progress_follows_the_jobs_writes(crm: Crm, settings: Settings) -> None:
     settings.MINICRM_RATE_LIMIT = 60
     settings.MINICRM_RATE_WINDOW = 30.0
@@ -213,7 +254,8 @@ def test_bulk_job_progress_follows_the_jobs_writes(crm: Crm, settings: Settings)
     middle = bulk_job_progress(job_id=job.pk)
     assert (middle.done, middle.failed, middle.pending) == (2, 1, 1)
     assert (middle.percent, middle.finished) == (75, False)
-    assert middle.eta_seconds == pytest.approx(1.0)
+    # Three settled at once: the last goes as fast, not at the budget's pace of 1 a second.
+    assert 0 < middle.eta_seconds < 0.5
 
     Write.objects.filter(pk=writes[29592].pk).update(next_attempt_at=timezone.now())
     assert write_send(writes[29592].pk) == 1

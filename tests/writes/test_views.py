@@ -4,11 +4,15 @@ and a bulk job's progress (its HTMX partial)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from apps.writes.models import BulkJob, Write
@@ -16,6 +20,7 @@ from apps.writes.services import QUEUE_UNREACHABLE
 from tests.conftest import Sandbox, free_port
 from tests.viewsupport import doc as doc  # the view tests' fixtures, re-exported
 from tests.viewsupport import dom, is_full_page, messages_of, send, use_broker
+from tests.viewsupport import hungarian as hungarian
 from tests.viewsupport import staff_user as staff_user
 from tests.viewsupport import user_client as user_client
 
@@ -114,6 +119,47 @@ def test_only_mine_shows_my_writes(user_client: Client, doc: Sandbox, staff_user
         "card #2001"
     ]
     assert page.links()["/queue/"] == "Show everyone's"
+
+
+def object_cells(page) -> list[str]:
+    return [row.find_all("td")[1].text for row in page.find_all("tr", class_="write-queued")]
+
+
+def test_queue_names_every_kind_of_object_and_links_the_ones_with_a_page(
+    user_client: Client, doc: Sandbox
+) -> None:
+    make_write(target_id=2056)
+    make_write(kind=Write.Kind.CONTACT_UPDATE, target_type="contact", target_id=3)
+    make_write(kind=Write.Kind.ORDER_MODIFY, target_type="order", target_id=5)
+    make_write(kind=Write.Kind.TODO_UPDATE, target_type="todo", target_id=7)
+    make_write(kind=Write.Kind.PROJECT_CREATE, target_id=None)
+    make_write(kind=Write.Kind.ORDER_CREATE, target_type="order", target_id=None)
+
+    page = dom(user_client.get("/queue/"))
+
+    assert object_cells(page) == [
+        "card #2056",
+        "contact #3",
+        "order #5",
+        "to-do #7",
+        "new card",
+        "new order",
+    ]
+    links = page.links()
+    assert links["/cards/2056/"] == "card #2056"
+    assert links["/contacts/3/"] == "contact #3"
+    assert links["/orders/5/"] == "order #5"
+
+
+def test_queue_names_objects_in_hungarian(hungarian: Client, doc: Sandbox) -> None:
+    make_write(target_id=2056)
+    make_write(kind=Write.Kind.ORDER_MODIFY, target_type="order", target_id=5)
+    make_write(kind=Write.Kind.TODO_UPDATE, target_type="todo", target_id=7)
+    make_write(kind=Write.Kind.CONTACT_CREATE, target_type="contact", target_id=None)
+
+    page = dom(hungarian.get("/queue/"))
+
+    assert object_cells(page) == ["kártya #2056", "megrendelés #5", "teendő #7", "új ügyfél"]
 
 
 def test_the_live_part_of_the_queue_page_is_its_htmx_partial(
@@ -227,6 +273,91 @@ def test_job_page_shows_progress_and_the_failed_writes(user_client: Client, doc:
     assert progress.attrs["data-finished"] == "false"
     failed = page.find("tr", class_="write-failed")
     assert failed.find("a").attrs["href"] == "/cards/3001/"
+
+
+def summary_job() -> BulkJob:
+    # Made by someone browsing in English: the stored description is English.
+    job = BulkJob.objects.create(
+        description="Status to “Sikeres” on 2 cards",
+        summary={"action": "status", "label": "Sikeres", "count": 2},
+        total=2,
+    )
+    for offset in range(2):
+        make_write(target_id=3000 + offset, job=job, payload={"StatusId": 2623})
+    return job
+
+
+def in_language(client: Client, language: str, path: str):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+    return dom(client.get(path))
+
+
+def test_a_bulk_job_reads_in_the_language_of_whoever_looks(
+    user_client: Client, doc: Sandbox
+) -> None:
+    job = summary_job()
+
+    english = in_language(user_client, "en", f"/queue/jobs/{job.pk}/")
+    magyar = in_language(user_client, "hu", f"/queue/jobs/{job.pk}/")
+    queue = in_language(user_client, "hu", "/queue/")
+
+    assert english.find("h1").text == "Status to “Sikeres” on 2 cards"
+    assert magyar.find("h1").text == "2 kártya státusza: „Sikeres”"
+    assert magyar.find("title").text.startswith("2 kártya státusza: „Sikeres”")
+    assert queue.links()[f"/queue/jobs/{job.pk}/"] == "2 kártya státusza: „Sikeres”"
+
+
+@pytest.mark.parametrize(
+    ("summary", "english", "magyar"),
+    [
+        (
+            {"action": "owner", "label": "Kiss Réka", "count": 3},
+            "Owner to “Kiss Réka” on 3 cards",
+            "3 kártya felelőse: „Kiss Réka”",
+        ),
+        (
+            {"action": "field", "field": "Megjegyzes", "value": "x", "count": 4},
+            "Megjegyzes to “x” on 4 cards",
+            "4 kártya Megjegyzes mezője: „x”",
+        ),
+    ],
+)
+def test_every_kind_of_bulk_job_is_titled_in_both_languages(
+    user_client: Client,
+    doc: Sandbox,
+    summary: dict[str, object],
+    english: str,
+    magyar: str,
+) -> None:
+    job = BulkJob.objects.create(description="stored", summary=summary, total=0)
+
+    assert in_language(user_client, "en", f"/queue/jobs/{job.pk}/").find("h1").text == english
+    assert in_language(user_client, "hu", f"/queue/jobs/{job.pk}/").find("h1").text == magyar
+
+
+def test_a_bulk_job_from_before_summaries_keeps_its_stored_title(
+    hungarian: Client, doc: Sandbox
+) -> None:
+    job = make_job([Write.State.DONE])
+
+    assert dom(hungarian.get(f"/queue/jobs/{job.pk}/")).find("h1").text == (
+        "Status to “Sikeres” on 4 cards"
+    )
+
+
+def test_a_quick_small_jobs_eta_is_what_is_left_at_the_pace_it_goes(
+    user_client: Client, hungarian: Client, doc: Sandbox
+) -> None:
+    # 30 cards, 20 of them done within the last second: the 10 left take about half a second
+    # with the budget free, not the 4 s of the budget's pace (2.4 a second).
+    job = make_job([str(Write.State.DONE)] * 20 + [str(Write.State.QUEUED)] * 10)
+    started = timezone.now() - timedelta(seconds=1)
+    job.writes.update(first_attempt_at=started)
+    job.writes.filter(state=Write.State.DONE).update(done_at=started)
+
+    counts = dom(hungarian.get(f"/queue/jobs/{job.pk}/")).by_id("job-counts").text
+
+    assert re.search(r"\b[01] mp", counts), counts
 
 
 def test_job_progress_partial_stops_polling_when_finished(
