@@ -24,7 +24,6 @@ import base64
 import http.client
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.harness import ROOT, free_port, private_redis
+from benchmarks.harness import ROOT, free_port, private_redis, start, stop, wait_for
 
 SLUG = "bench"
 
@@ -54,36 +53,6 @@ def console_env(workdir: Path, redis_url: str) -> dict[str, str]:
         "DJANGO_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_for(check: object, what: str, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            sys.exit(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.1)
 
 
 def gunicorn_ready(port: int) -> bool:
