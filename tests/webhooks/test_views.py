@@ -399,6 +399,27 @@ def test_missing_handlers_and_events_get_the_console_s_404_page_even_with_debug_
     assert "There is nothing at this address." in dom(answer).text
 
 
+@pytest.mark.parametrize(
+    ("url", "up"),
+    [("/webhooks/999/", "/webhooks/"), ("/webhooks/events/999/", "/webhooks/events/")],
+)
+def test_missing_handlers_and_events_get_the_console_s_404_page_in_hungarian_too(
+    admin_client: Client, settings: Settings, url: str, up: str
+) -> None:
+    settings.DEBUG = True
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "hu"
+
+    answer = admin_client.get(url)
+
+    assert answer.status_code == 404
+    page = dom(answer)
+    assert page.find("h1").text == "Nem található"
+    assert page.by_id("not-found-links").links() == {
+        up: "Vissza a listához",
+        "/": "Vissza az irányítópultra",
+    }
+
+
 # -- the card page ----------------------------------------------------------------------------
 
 

@@ -259,6 +259,27 @@ def test_unknown_job_is_not_found(user_client: Client, doc: Sandbox) -> None:
     assert dom(response).find("h1").text == "Not found"
 
 
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "Not found"), ("hu", "Nem található")], ids=["en", "hu"]
+)
+def test_unknown_job_is_the_console_s_404_page_even_with_debug_on(
+    user_client: Client, settings: Settings, debug: bool, language: str, heading: str
+) -> None:
+    settings.DEBUG = debug  # `make run` runs with DEBUG: Django's technical page would show
+    user_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    response = user_client.get("/queue/jobs/999999/")
+
+    assert response.status_code == 404
+    page = dom(response)
+    assert page.find("h1").text == heading
+    assert page.has("nav", id="nav-sidebar")  # the console's layout
+    assert set(page.by_id("not-found-links").links()) == {"/queue/", "/"}
+    assert "technical_404" not in response.content.decode()
+    assert "Django tried these URL patterns" not in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "next_url", ["foo", "javascript:alert(1)", "https://evil.example/", "//evil.example/", ""]
 )
