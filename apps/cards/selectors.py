@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from apps.contacts.selectors import card_rows_store, contact_or_none
 from apps.core.fieldviews import FieldView, choice_id, field_views, label_of, system_views
 from apps.core.minicrm import minicrm_client
+from apps.core.paging import last_page, page_within
 from apps.core.parallel import PageDeadline, gather, too_slow
 from apps.core.readcache import cached_json
 from apps.core.schema_forms import editable_names
@@ -166,12 +167,14 @@ def card_form_names(schema: Schema) -> list[str]:
 
 def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardPage:
     """One page (100 cards) of a module, by id: the mirror's once it holds the module's every
-    card (and, to search a field, every card's fields), else MiniCRM's (stored in the mirror)."""
+    card (and, to search a field, every card's fields), else MiniCRM's (stored in the mirror).
+    A page past the end is the last page (its `page` says which it is)."""
     module = module_get(category_id=category_id)
     schema = card_schema(category_id=category_id)
     held = _held_cards(category_id, filters, schema) if mirror_here() else None
     if held is not None:
         count = held.count()
+        page = page_within(page, count)
         start = page * PAGE_SIZE
         shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
         names = _company_names(shown)
@@ -179,9 +182,13 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
         pages = max(1, -(-count // PAGE_SIZE))
         return CardPage(module, schema, rows, count, page, pages, True, filters.order)
     fetched_at = timezone.now()
-    result = minicrm_client().projects.search(
-        category_id=category_id, page=page, **filters.as_search(schema)
+    search = partial(
+        minicrm_client().projects.search, category_id=category_id, **filters.as_search(schema)
     )
+    result = search(page=page)
+    if page > last_page(result.count):  # past the end: MiniCRM answers an empty page
+        page = last_page(result.count)
+        result = search(page=page)
     if mirror_here():
         card_rows_store(module, list(result.items), fetched_at=fetched_at)
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}

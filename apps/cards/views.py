@@ -49,7 +49,8 @@ from minicrm.resources.schema import SchemaValidationError
 def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
-    page = card_list(category_id=category_id, filters=filters.filters(), page=filters.page())
+    asked = filters.page()
+    page = card_list(category_id=category_id, filters=filters.filters(), page=asked)
     if filters.ignored():
         messages.warning(
             request,
@@ -58,6 +59,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         )
     context = {
         "page": page,
+        "asked": asked,  # past the end, the page shown is the last: the paginator says so
         "filters": filters,
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),

@@ -149,6 +149,59 @@ def test_status_filter_rows_all_have_that_status(user_client: Client, demo: Sand
     assert {row.find_all("td")[1].text for row in rows} == {"Megnyert"}
 
 
+@pytest.mark.parametrize("past", ["11", "57", "100000"])
+def test_a_page_past_the_end_is_the_last_page_and_says_so(
+    user_client: Client, demo: Sandbox, past: str
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"p": past})
+
+    assert response.status_code == 200
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=9)
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 10 of 10"
+    assert nav.links() == {"?p=9": PREVIOUS}
+    assert nav.find("span", class_="paginator-note").text == (
+        f"There is no page {past}: this is the last one."
+    )
+
+
+def test_a_filtered_page_past_the_end_is_the_filtered_last_page(
+    user_client: Client, demo: Sandbox
+) -> None:
+    total = sandbox_count(demo, "Project", CategoryId=SALES, StatusGroup="Success")
+    last = -(-total // 100)
+
+    response = user_client.get(
+        f"/modules/{SALES}/", {"group": "Success", "p": str(last + 3)}, headers=HTMX_RESULTS
+    )
+
+    expected = sandbox_ids(demo, "Project", CategoryId=SALES, StatusGroup="Success", Page=last - 1)
+    assert row_ids(response) == expected
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == f"page {last} of {last}"
+
+
+@pytest.mark.parametrize("low", ["0", "-3", "abc"])
+def test_a_page_below_1_or_not_a_number_is_the_first_page(
+    user_client: Client, demo: Sandbox, low: str
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"p": low})
+
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=0)
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 1 of 10"
+    assert not nav.has("span", class_="paginator-note")
+
+
+def test_a_page_past_the_end_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
+    nav = dom(hungarian.get(f"/modules/{SALES}/", {"p": "11"})).find("nav", class_="paginator")
+
+    assert nav.find("span", class_="this-page").text == "10. oldal (összesen 10)"
+    assert nav.find("span", class_="paginator-note").text == (
+        "Nincs 11. oldal: ez az utolsó oldal."
+    )
+
+
 def test_paging_links_keep_the_filters(user_client: Client, demo: Sandbox) -> None:
     response = user_client.get(f"/modules/{SALES}/", {"group": "Open"})
 
