@@ -103,6 +103,14 @@ class CardFilters:
     value: str | None = None
     order: str | None = None  # one of SORTS, "-" first for descending
 
+    @property
+    def narrowing(self) -> bool:
+        """Some filter leaves cards out (the order leaves none out)."""
+        searched = bool(self.field and self.value not in (None, ""))
+        return searched or any(
+            value is not None for value in (self.status_id, self.status_group, self.owner_id)
+        )
+
     def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
         search: dict[str, Any] = {
             "status_id": self.status_id,

@@ -50,7 +50,8 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     asked = filters.page()
-    page = card_list(category_id=category_id, filters=filters.filters(), page=asked)
+    applied = filters.filters()
+    page = card_list(category_id=category_id, filters=applied, page=asked)
     if filters.ignored():
         messages.warning(
             request,
@@ -61,6 +62,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "page": page,
         "asked": asked,  # past the end, the page shown is the last: the paginator says so
         "filters": filters,
+        "filtered": applied.narrowing,  # an empty list says which it is: filtered or empty
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
         "columns": COLUMNS,

@@ -202,6 +202,30 @@ def test_a_page_past_the_end_in_hungarian(hungarian: Client, demo: Sandbox) -> N
     )
 
 
+def test_a_filter_that_matches_nothing_says_so_with_a_way_to_clear_it(
+    user_client: Client, demo: Sandbox
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"field": "Forras", "value": "Sehonnan"})
+
+    empty = dom(response).by_id("changelist-empty")
+    assert empty.text == "No cards match these filters. Clear all filters"
+    assert empty.links() == {f"/modules/{SALES}/": "Clear all filters"}
+
+
+def test_a_module_without_cards_says_it_has_none_yet(hungarian: Client, doc: Sandbox) -> None:
+    modules = doc.get("/Api/R3/Category").json()
+    empty = next(
+        int(module_id)
+        for module_id in modules
+        if sandbox_count(doc, "Project", CategoryId=module_id) == 0
+    )
+    response = hungarian.get(f"/modules/{empty}/")
+
+    assert dom(response).by_id("changelist-empty").text == "Ebben a modulban még nincs kártya."
+    filtered = hungarian.get(f"/modules/{empty}/", {"owner": "", "status": ""})
+    assert dom(filtered).by_id("changelist-empty").text == "Ebben a modulban még nincs kártya."
+
+
 def test_paging_links_keep_the_filters(user_client: Client, demo: Sandbox) -> None:
     response = user_client.get(f"/modules/{SALES}/", {"group": "Open"})
 

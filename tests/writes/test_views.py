@@ -116,6 +116,41 @@ def test_only_mine_shows_my_writes(user_client: Client, doc: Sandbox, staff_user
     assert page.links()["/queue/"] == "Show everyone's"
 
 
+@pytest.mark.parametrize(
+    ("language", "nothing", "none_of_mine"),
+    [
+        (
+            "en",
+            "Nothing is waiting: every change has reached MiniCRM.",
+            "None of your changes is waiting.",
+        ),
+        (
+            "hu",
+            "Semmi sem várakozik: minden módosítás megérkezett a MiniCRM-be.",
+            "Egy módosításod sem várakozik.",
+        ),
+    ],
+)
+def test_an_empty_queue_and_an_empty_only_mine_say_which_it_is(
+    user_client: Client,
+    doc: Sandbox,
+    settings: Settings,
+    language: str,
+    nothing: str,
+    none_of_mine: str,
+) -> None:
+    user_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    assert dom(user_client.get("/queue/")).by_id("queue-empty").text == nothing
+    other = User.objects.create_user(username="other", password=None)
+    make_write(Write.State.FAILED, requested_by=other, target_id=2009)
+
+    page = dom(user_client.get("/queue/", {"mine": "1"}))
+
+    assert page.by_id("queue-empty").text.startswith(none_of_mine)
+    assert "/queue/" in page.by_id("queue-empty").links()
+    assert not dom(user_client.get("/queue/")).has(id="queue-empty")
+
+
 def test_the_live_part_of_the_queue_page_is_its_htmx_partial(
     user_client: Client, doc: Sandbox
 ) -> None:
