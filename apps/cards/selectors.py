@@ -395,6 +395,13 @@ class CardDetail:
         return choice_id(self.schema.fields.get("StatusId"), self.project.fields.get("StatusId"))
 
     @property
+    def shown_status_id(self) -> int | None:
+        """The status the page shows as the card's: a queued change's, else MiniCRM's."""
+        if "StatusId" in self.pending:
+            return choice_id(self.schema.fields.get("StatusId"), self.pending["StatusId"])
+        return self.status_id
+
+    @property
     def open_todos(self) -> list[ToDoSummary]:
         """Open to-dos, soonest deadline first (as the to-do tabs list them)."""
         return sorted(

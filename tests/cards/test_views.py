@@ -778,6 +778,27 @@ def test_status_change_in_one_click_queues_the_status(user_client: Client, doc: 
     assert messages_of(response)[0].startswith("Saved and queued")
 
 
+@pytest.mark.parametrize(
+    ("client_fixture", "pending"), [("user_client", "pending"), ("hungarian", "függőben")]
+)
+def test_a_queued_status_is_the_highlighted_pill_marked_pending(
+    request: pytest.FixtureRequest, doc: Sandbox, client_fixture: str, pending: str
+) -> None:
+    client: Client = request.getfixturevalue(client_fixture)
+    client.post("/cards/2056/status/", form_data(status_form(client), status="2623"))
+    assert Write.objects.get().state == Write.State.QUEUED  # on its way, not in MiniCRM yet
+
+    buttons = status_form(client).find_all("button")
+
+    current = [b for b in buttons if "current" in b.classes]
+    assert [(b.text, b.attrs["value"]) for b in current] == [(f"Sikeres {pending}", "2623")]
+    assert "pending" in current[0].classes
+    assert "disabled" in current[0].attrs and current[0].attrs["aria-current"] == "true"
+    old = next(b for b in buttons if b.attrs["value"] == "2622")  # MiniCRM's status still
+    assert old.classes == set()
+    assert "disabled" not in old.attrs and "aria-current" not in old.attrs
+
+
 def test_status_change_from_htmx_redirects_the_browser(user_client: Client, doc: Sandbox) -> None:
     response = user_client.post(
         "/cards/2056/status/",
