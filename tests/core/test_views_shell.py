@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import redis
 from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from apps.core.middleware import TIMEZONE_SESSION_KEY
@@ -157,6 +158,34 @@ def test_empty_global_search_opens_the_contact_search(user_client: Client, doc: 
     response = user_client.get("/search/", {"q": "  "})
 
     assert response["Location"] == "/contacts/"
+
+
+# -- the favicon ------------------------------------------------------------------------------
+
+
+def icon_of(response) -> str:
+    icon = dom(response).find("link", rel="icon")
+    assert icon.attrs["type"] == "image/svg+xml"
+    return icon.attrs["href"]
+
+
+def test_every_page_and_the_login_page_link_the_favicon(hungarian: Client, doc: Sandbox) -> None:
+    assert icon_of(hungarian.get("/")) == "/static/favicon.svg"
+    hungarian.logout()
+    assert icon_of(hungarian.get("/accounts/login/")) == "/static/favicon.svg"
+
+
+def test_favicon_ico_answers_with_the_svg_mark_without_a_login(client: Client) -> None:
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302  # not permanent: the static address may change
+    assert response["Location"] == "/static/favicon.svg"
+    found = finders.find("favicon.svg")
+    assert found, "static/favicon.svg is missing"
+    with open(found, encoding="utf-8") as svg:
+        mark = svg.read()
+    assert mark.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"')
+    assert mark.rstrip().endswith("</svg>")
 
 
 # -- preferences: the user's time zone -------------------------------------------------------
