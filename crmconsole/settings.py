@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.UserTimezoneMiddleware",
     "apps.core.middleware.MiniCRMErrorMiddleware",
+    "apps.core.middleware.NotFoundMiddleware",
     # Last, so that it answers a locked-out login attempt with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -47,6 +47,7 @@ from apps.core.fieldviews import (
     system_views,
 )
 from apps.core.minicrm import minicrm_client
+from apps.core.paging import last_page, page_within
 from apps.core.parallel import PageDeadline, gather, too_slow
 from apps.core.readcache import cached_json
 from apps.core.schema_forms import editable_names
@@ -119,6 +120,14 @@ class CardFilters:
     value: str | None = None
     order: str | None = None  # one of SORTS, "-" first for descending
 
+    @property
+    def narrowing(self) -> bool:
+        """Some filter leaves cards out (the order leaves none out)."""
+        searched = bool(self.field and self.value not in (None, ""))
+        return searched or any(
+            value is not None for value in (self.status_id, self.status_group, self.owner_id)
+        )
+
     def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
         search: dict[str, Any] = {
             "status_id": self.status_id,
@@ -183,12 +192,14 @@ def card_form_names(schema: Schema) -> list[str]:
 
 def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardPage:
     """One page (100 cards) of a module, by id: the mirror's once it holds the module's every
-    card (and, to search a field, every card's fields), else MiniCRM's (stored in the mirror)."""
+    card (and, to search a field, every card's fields), else MiniCRM's (stored in the mirror).
+    A page past the end is the last page (its `page` says which it is)."""
     module = module_get(category_id=category_id)
     schema = card_schema(category_id=category_id)
     held = _held_cards(category_id, filters, schema) if mirror_here() else None
     if held is not None:
         count = held.count()
+        page = page_within(page, count)
         start = page * PAGE_SIZE
         shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
         names = _company_names(shown)
@@ -196,9 +207,13 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
         pages = max(1, -(-count // PAGE_SIZE))
         return CardPage(module, schema, rows, count, page, pages, True, filters.order)
     fetched_at = timezone.now()
-    result = minicrm_client().projects.search(
-        category_id=category_id, page=page, **filters.as_search(schema)
+    search = partial(
+        minicrm_client().projects.search, category_id=category_id, **filters.as_search(schema)
     )
+    result = search(page=page)
+    if page > last_page(result.count):  # past the end: MiniCRM answers an empty page
+        page = last_page(result.count)
+        result = search(page=page)
     if mirror_here():
         card_rows_store(module, list(result.items), fetched_at=fetched_at)
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
@@ -555,6 +570,13 @@ class CardDetail:
     @property
     def status_id(self) -> int | None:
         return choice_id(self.schema.fields.get("StatusId"), self.project.fields.get("StatusId"))
+
+    @property
+    def shown_status_id(self) -> int | None:
+        """The status the page shows as the card's: a queued change's, else MiniCRM's."""
+        if "StatusId" in self.pending:
+            return choice_id(self.schema.fields.get("StatusId"), self.pending["StatusId"])
+        return self.status_id
 
     @property
     def open_todos(self) -> list[ToDoSummary]:

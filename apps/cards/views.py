@@ -60,7 +60,9 @@ from minicrm.resources.schema import SchemaValidationError
 def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
-    page = card_list(category_id=category_id, filters=filters.filters(), page=filters.page())
+    asked = filters.page()
+    applied = filters.filters()
+    page = card_list(category_id=category_id, filters=applied, page=asked)
     if filters.ignored():
         messages.warning(
             request,
@@ -69,7 +71,9 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         )
     context = {
         "page": page,
+        "asked": asked,  # past the end, the page shown is the last: the paginator says so
         "filters": filters,
+        "filtered": applied.narrowing,  # an empty list says which it is: filtered or empty
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
         "columns": COLUMNS,

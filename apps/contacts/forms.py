@@ -11,10 +11,11 @@ class ContactSearchForm(forms.Form):
     p = forms.IntegerField(required=False, min_value=1, max_value=100000)
 
     def query(self) -> str:
-        return self.cleaned_data["q"].strip() if self.is_valid() else ""
+        """The search box; a bad page number does not lose it."""
+        self.is_valid()
+        return str(self.cleaned_data.get("q") or "").strip()
 
     def page(self) -> int:
-        """MiniCRM's page number (from 0)."""
-        if self.is_valid() and self.cleaned_data["p"]:
-            return int(self.cleaned_data["p"]) - 1
-        return 0
+        """MiniCRM's page number (from 0): the first for a `p` below 1 or not a number."""
+        self.is_valid()
+        return int(self.cleaned_data["p"]) - 1 if self.cleaned_data.get("p") else 0

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.fieldviews import FieldView, field_views, system_views
 from apps.core.minicrm import minicrm_client
+from apps.core.paging import last_page, page_within
 from apps.core.parallel import Gathered, PageDeadline, gather, too_slow
 from apps.core.readcache import cached_json
 from apps.core.selectors import Module, modules_all
@@ -105,16 +106,19 @@ def modules_listed(modules: list[Module]) -> set[int]:
 def contact_search(*, q: str, page: int = 0) -> Page[ContactSummary]:
     """Contacts matching a search box: from the mirror once it holds every contact, else
     MiniCRM's matches (BadRequest when MiniCRM refuses the search), stored in the mirror;
-    nothing for a query without words."""
+    nothing for a query without words. A page past the end is the last page."""
     terms = search_terms(q)
     if not terms:
         return Page(items=[], count=0, page=0)
     if mirror_here() and contacts_listed():
         return _mirror_search(q, terms, page)
     fetched_at = timezone.now()
-    results = minicrm_client().contacts.search(
-        email=terms.get("email"), query=terms.get("query"), page=page
+    search = partial(
+        minicrm_client().contacts.search, email=terms.get("email"), query=terms.get("query")
     )
+    results = search(page=page)
+    if page > last_page(results.count):  # past the end: MiniCRM answers an empty page
+        results = search(page=last_page(results.count))
     if mirror_here():
         contact_rows_store(results.items, fetched_at=fetched_at)
     return results
@@ -135,10 +139,12 @@ def _mirror_search(q: str, terms: dict[str, str], page: int) -> Page[ContactSumm
         for word in words:
             rows = rows.filter(search_text__contains=" " + word)
     rows = rows.order_by("name", "id")
+    count = rows.count()
+    page = page_within(page, count)
     start = page * PAGE_SIZE
     return Page(
         items=[_contact_summary(row) for row in rows[start : start + PAGE_SIZE]],
-        count=rows.count(),
+        count=count,
         page=page,
     )
 

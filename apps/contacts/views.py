@@ -43,12 +43,13 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     form = ContactSearchForm(request.GET)
     q = form.query()
     notice = ""
+    asked = form.page()
     results: Page[ContactSummary] = Page(items=[], count=0, page=0)
     if q and not search_terms(q):
         notice = _("Type letters or digits: punctuation alone finds nothing.")
     else:
         try:
-            results = contact_search(q=q, page=form.page())
+            results = contact_search(q=q, page=asked)
         except BadRequest as refusal:
             notice = _("MiniCRM could not search for “%(q)s”: %(reason)s") % {
                 "q": q,
@@ -60,6 +61,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "results": results,
+        "asked": asked,  # past the end, the page shown is the last: the paginator says so
         "q": q,
         "notice": notice,
         "freshness": contact_search_freshness(results=results),

@@ -6,6 +6,7 @@ import redis
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 
 from minicrm import (
     ConnectionFailed,
@@ -18,7 +19,22 @@ from minicrm import (
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", {"up": list_above(request.path)}, status=404)
+
+
+def list_above(path: str) -> str:
+    """The nearest page above an address that exists (/webhooks/events/ above
+    /webhooks/events/999/), "" when only the dashboard is: where a missing object's page
+    sends people back to."""
+    parts = [part for part in path.split("/") if part]
+    for end in range(len(parts) - 1, 0, -1):
+        candidate = "/" + "/".join(parts[:end]) + "/"
+        try:
+            resolve(candidate)
+        except Resolver404:
+            continue
+        return candidate
+    return ""
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""Middleware of the console shell: the user's time zone, and MiniCRM's errors as pages."""
+"""Middleware of the console shell: the user's time zone, and MiniCRM's errors and missing
+objects as the console's own pages."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Callable
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from apps.core.errors import failure_of
+from apps.core.errors import failure_of, not_found
 from minicrm import (
     MiniCRMError,
 )
@@ -66,3 +68,21 @@ class MiniCRMErrorMiddleware:
         if kind in ("busy", "slow", "unreachable", "redis"):
             response["Retry-After"] = str(retry_after)
         return response
+
+
+class NotFoundMiddleware:
+    """A missing object a view gave up on (Http404, or a DoesNotExist it did not catch) is the
+    console's own 404 page: never Django's technical page under DEBUG, never a 500.
+
+    Addresses that match no URL at all are left to Django (and to `handler404`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404 | ObjectDoesNotExist):
+            return not_found(request, exception)
+        return None

@@ -1,6 +1,9 @@
 """Reads the whole console shares: its configuration, MiniCRM's modules, the header gauges."""
 
+import functools
+import zoneinfo
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -139,3 +142,53 @@ def minicrm_users() -> dict[int, str]:
         if "UserId" in schema.fields:
             return schema.fields["UserId"].choices
     return {}
+
+
+# The areas of the tz database's geographic zones (Area/Location): the others ("US/", "Etc/",
+# "SystemV/", "Zulu" ...) are legacy aliases.
+ZONE_AREAS = frozenset(
+    [
+        "Africa",
+        "America",
+        "Antarctica",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    ]
+)
+COMMON_ZONES = ("Europe/Budapest", "Europe/Vienna", "Europe/Berlin", "Europe/London", "UTC")
+
+
+@functools.cache
+def _zone_links() -> frozenset[str]:
+    """The tz database's aliases of other zones (its `L target alias` lines), when the system's
+    tzdata.zi is there to say; else none."""
+    for root in zoneinfo.TZPATH:
+        source = Path(root) / "tzdata.zi"
+        if source.is_file():
+            lines = source.read_text(encoding="utf-8").splitlines()
+            return frozenset(line.split()[2] for line in lines if line.startswith("L "))
+    return frozenset()
+
+
+@functools.cache
+def _canonical_zones() -> tuple[str, ...]:
+    links = _zone_links()
+    zones = {
+        zone
+        for zone in zoneinfo.available_timezones()
+        if zone.split("/", 1)[0] in ZONE_AREAS and "/" in zone and zone not in links
+    }
+    return ("UTC", *sorted(zones))
+
+
+def time_zones(*, keep: str = "") -> list[str]:
+    """The time zones people choose from: UTC and the canonical Area/Location zones, sorted;
+    `keep` (a zone chosen before, an alias perhaps) stays offered while it is chosen."""
+    zones = list(_canonical_zones())
+    if keep and keep not in zones and keep in zoneinfo.available_timezones():
+        zones.append(keep)
+    return zones

@@ -3,27 +3,28 @@ and the administrators' settings page."""
 
 from __future__ import annotations
 
-import zoneinfo
-
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.http import HtmxHttpRequest, parse_id
+from apps.core.forms import PreferencesForm
+from apps.core.http import HtmxHttpRequest
 from apps.core.middleware import TIMEZONE_SESSION_KEY
 from apps.core.permissions import admin_only
 from apps.core.selectors import (
+    COMMON_ZONES,
     console_status,
     minicrm_backend_get,
     minicrm_user_id,
     minicrm_users,
+    time_zones,
 )
 from apps.core.services import minicrm_schema_refresh, minicrm_user_set
 from apps.writes.selectors import queue_status
-
-COMMON_ZONES = ("Europe/Budapest", "Europe/Vienna", "Europe/Berlin", "Europe/London", "UTC")
 
 
 def home(request: HtmxHttpRequest) -> HttpResponse:
@@ -38,35 +39,58 @@ def status(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def preferences(request: HtmxHttpRequest) -> HttpResponse:
-    zones = sorted(zoneinfo.available_timezones())
+    """One form, one Save: what the submission carries changes, the rest is kept."""
+    zone_now = request.session.get(TIMEZONE_SESSION_KEY) or settings.TIME_ZONE
+    zones = time_zones(keep=zone_now)
     users = minicrm_users()
-    if request.method == "POST" and "minicrm_user" in request.POST:
-        raw = request.POST.get("minicrm_user", "")
-        chosen = parse_id(raw)
-        if raw and chosen not in users:
-            messages.error(request, _("Choose one of MiniCRM's users from the list."))
-            return redirect("core:preferences")
-        minicrm_user_set(user=request.user, minicrm_user_id=chosen)
-        messages.success(request, _("Saved."))
-        return redirect("core:preferences")
-    if request.method == "POST":
-        zone = request.POST.get("timezone", "")
-        if zone in zones:
-            request.session[TIMEZONE_SESSION_KEY] = zone
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None, zones=zones, users=users
+    )
+    if form.is_valid():
+        chosen = form.submitted()
+        response = redirect("core:preferences")
+        if "minicrm_user" in chosen:
+            minicrm_user_set(user=request.user, minicrm_user_id=chosen["minicrm_user"])
+        if "language" in chosen:
+            _language_set(response, chosen["language"])
+        zone = chosen.get("timezone", zone_now)
+        request.session[TIMEZONE_SESSION_KEY] = zone
+        if zone != zone_now:
             messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
-            return redirect("core:preferences")
-        messages.error(request, _("Choose a time zone from the list."))
-    current = request.session.get(TIMEZONE_SESSION_KEY, "")
+        else:
+            messages.success(request, _("Saved."))
+        return response
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
     return render(
         request,
         "core/preferences.html",
         {
             "zones": zones,
             "common": COMMON_ZONES,
-            "current": current,
+            "current": zone_now,
             "users": users,
             "me": minicrm_user_id(user=request.user),
+            "language_choices": [code for code, _name in settings.LANGUAGES],
+            "language_now": translation.get_language(),
         },
+    )
+
+
+def _language_set(response: HttpResponse, language: str) -> None:
+    """The language the console speaks from the next page on (the cookie the header's switch
+    sets); the message of this save is already in it."""
+    translation.activate(language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
 
 

@@ -259,17 +259,19 @@ def handler_delete_view(request: HtmxHttpRequest, handler_id: int) -> HttpRespon
 @admin_only
 def events(request: HtmxHttpRequest) -> HttpResponse:
     params = request.GET
+    handler_id = parse_id(params.get("handler", ""))
+    object_type = params.get("type", "") if params.get("type") in ("Project", "Contact") else ""
+    object_id = parse_id(params.get("object_id", ""), allow_zero=True)
+    status = params.get("status", "") if params.get("status") in Event.Status.values else ""
     listed = event_list(
-        handler_id=parse_id(params.get("handler", "")),
-        object_type=params.get("type", "") if params.get("type") in ("Project", "Contact") else "",
-        object_id=parse_id(params.get("object_id", ""), allow_zero=True),
-        status=params.get("status", "") if params.get("status") in Event.Status.values else "",
+        handler_id=handler_id, object_type=object_type, object_id=object_id, status=status
     )
     return render(
         request,
         "webhooks/events.html",
         {
             "events": listed[:200],
+            "filtered": bool(handler_id or object_type or object_id is not None or status),
             "handlers": handler_list(),
             "statuses": Event.Status.choices,
             "params": params,

@@ -73,7 +73,7 @@ def discard(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
 
 
 def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    get_object_or_404(BulkJob, pk=job_id)
+    # A missing job is BulkJob.DoesNotExist: the console's 404 page (NotFoundMiddleware).
     progress = bulk_job_progress(job_id=job_id)
     failed = progress.job.writes.filter(state__in=(Write.State.FAILED, Write.State.CONFLICT))
     context = {"progress": progress, "failed": failed[:SHOWN]}

@@ -150,6 +150,83 @@ def test_status_filter_rows_all_have_that_status(user_client: Client, demo: Sand
     assert {row.find_all("td")[1].text for row in rows} == {"Megnyert"}
 
 
+@pytest.mark.parametrize("past", ["11", "57", "100000"])
+def test_a_page_past_the_end_is_the_last_page_and_says_so(
+    user_client: Client, demo: Sandbox, past: str
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"p": past})
+
+    assert response.status_code == 200
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=9)
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 10 of 10"
+    assert nav.links() == {"?p=9": PREVIOUS}
+    assert nav.find("span", class_="paginator-note").text == (
+        f"There is no page {past}: this is the last one."
+    )
+
+
+def test_a_filtered_page_past_the_end_is_the_filtered_last_page(
+    user_client: Client, demo: Sandbox
+) -> None:
+    total = sandbox_count(demo, "Project", CategoryId=SALES, StatusGroup="Success")
+    last = -(-total // 100)
+
+    response = user_client.get(
+        f"/modules/{SALES}/", {"group": "Success", "p": str(last + 3)}, headers=HTMX_RESULTS
+    )
+
+    expected = sandbox_ids(demo, "Project", CategoryId=SALES, StatusGroup="Success", Page=last - 1)
+    assert row_ids(response) == expected
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == f"page {last} of {last}"
+
+
+@pytest.mark.parametrize("low", ["0", "-3", "abc"])
+def test_a_page_below_1_or_not_a_number_is_the_first_page(
+    user_client: Client, demo: Sandbox, low: str
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"p": low})
+
+    assert row_ids(response) == sandbox_ids(demo, "Project", CategoryId=SALES, Page=0)
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 1 of 10"
+    assert not nav.has("span", class_="paginator-note")
+
+
+def test_a_page_past_the_end_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
+    nav = dom(hungarian.get(f"/modules/{SALES}/", {"p": "11"})).find("nav", class_="paginator")
+
+    assert nav.find("span", class_="this-page").text == "10. oldal (összesen 10)"
+    assert nav.find("span", class_="paginator-note").text == (
+        "Nincs 11. oldal: ez az utolsó oldal."
+    )
+
+
+def test_a_filter_that_matches_nothing_says_so_with_a_way_to_clear_it(
+    user_client: Client, demo: Sandbox
+) -> None:
+    response = user_client.get(f"/modules/{SALES}/", {"field": "Forras", "value": "Sehonnan"})
+
+    empty = dom(response).by_id("changelist-empty")
+    assert empty.text == "No cards match these filters. Clear all filters"
+    assert empty.links() == {f"/modules/{SALES}/": "Clear all filters"}
+
+
+def test_a_module_without_cards_says_it_has_none_yet(hungarian: Client, doc: Sandbox) -> None:
+    modules = doc.get("/Api/R3/Category").json()
+    empty = next(
+        int(module_id)
+        for module_id in modules
+        if sandbox_count(doc, "Project", CategoryId=module_id) == 0
+    )
+    response = hungarian.get(f"/modules/{empty}/")
+
+    assert dom(response).by_id("changelist-empty").text == "Ebben a modulban még nincs kártya."
+    filtered = hungarian.get(f"/modules/{empty}/", {"owner": "", "status": ""})
+    assert dom(filtered).by_id("changelist-empty").text == "Ebben a modulban még nincs kártya."
+
+
 def test_paging_links_keep_the_filters(user_client: Client, demo: Sandbox) -> None:
     response = user_client.get(f"/modules/{SALES}/", {"group": "Open"})
 
@@ -700,6 +777,27 @@ def test_status_change_in_one_click_queues_the_status(user_client: Client, doc: 
     page = dom(response)
     assert page.by_id("card-status").text == "Sikeres"
     assert messages_of(response)[0].startswith("Saved and queued")
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "pending"), [("user_client", "pending"), ("hungarian", "függőben")]
+)
+def test_a_queued_status_is_the_highlighted_pill_marked_pending(
+    request: pytest.FixtureRequest, doc: Sandbox, client_fixture: str, pending: str
+) -> None:
+    client: Client = request.getfixturevalue(client_fixture)
+    client.post("/cards/2056/status/", form_data(status_form(client), status="2623"))
+    assert Write.objects.get().state == Write.State.QUEUED  # on its way, not in MiniCRM yet
+
+    buttons = status_form(client).find_all("button")
+
+    current = [b for b in buttons if "current" in b.classes]
+    assert [(b.text, b.attrs["value"]) for b in current] == [(f"Sikeres {pending}", "2623")]
+    assert "pending" in current[0].classes
+    assert "disabled" in current[0].attrs and current[0].attrs["aria-current"] == "true"
+    old = next(b for b in buttons if b.attrs["value"] == "2622")  # MiniCRM's status still
+    assert old.classes == set()
+    assert "disabled" not in old.attrs and "aria-current" not in old.attrs
 
 
 def test_status_change_from_htmx_redirects_the_browser(user_client: Client, doc: Sandbox) -> None:

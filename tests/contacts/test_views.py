@@ -145,6 +145,39 @@ def test_search_pages_follow_minicrm(user_client: Client, demo: Sandbox) -> None
     assert f"{total} contacts found" in dom(first).by_id("contact-results").text
 
 
+def test_a_search_page_past_the_end_is_the_last_page_and_says_so(
+    user_client: Client, demo: Sandbox
+) -> None:
+    response = user_client.get("/contacts/", {"q": "Kft", "p": "9"})
+
+    assert result_ids(response) == sandbox_ids(demo, "Contact", Query="Kft", Page=2)
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 3 of 3"
+    assert set(nav.links()) == {"?q=Kft&p=2"}
+    assert nav.find("span", class_="paginator-note").text == (
+        "There is no page 9: this is the last one."
+    )
+
+
+@pytest.mark.parametrize("low", ["x", "0", "-3"])
+def test_a_bad_search_page_is_the_first_page_of_the_same_search(
+    user_client: Client, demo: Sandbox, low: str
+) -> None:
+    response = user_client.get("/contacts/", {"q": "Kft", "p": low})
+
+    assert result_ids(response) == sandbox_ids(demo, "Contact", Query="Kft", Page=0)
+    assert dom(response).by_id("id_q").attrs["value"] == "Kft"
+    nav = dom(response).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == "page 1 of 3"
+
+
+def test_a_search_page_past_the_end_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
+    nav = dom(hungarian.get("/contacts/", {"q": "Kft", "p": "4"})).find("nav", class_="paginator")
+
+    assert nav.find("span", class_="this-page").text == "3. oldal (összesen 3)"
+    assert nav.find("span", class_="paginator-note").text == "Nincs 4. oldal: ez az utolsó oldal."
+
+
 @pytest.mark.parametrize("params", [{"p": "x"}, {"p": "0"}, {"p": "-3"}, {"q": "a" * 500}])
 def test_bad_search_input_is_no_error(user_client: Client, doc: Sandbox, params) -> None:
     response = user_client.get("/contacts/", {"q": "Leskó", **params})

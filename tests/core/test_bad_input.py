@@ -114,8 +114,9 @@ HOSTS = {
     "mirror:record_resync": ["mirror:sync"],
 }
 # Not part of the console: Django's admin, the login and the language switch (Django's own),
-# and the webhook receiver (it answers MiniCRM, not people: tests/webhooks feed it bad input).
-OUTSIDE = ("admin:", "login", "logout", "set_language", "webhooks:receive")
+# the webhook receiver (it answers MiniCRM, not people: tests/webhooks feed it bad input) and
+# the favicon's redirect.
+OUTSIDE = ("admin:", "login", "logout", "set_language", "webhooks:receive", "favicon")
 # What opening a page may record: the cards a user opened, the orders the console has seen.
 GET_MAY_RECORD = {"todos.cardvisit", "orders.orderrecord"}
 WATCHED_APPS = ("core", "writes", "todos", "orders", "webhooks")

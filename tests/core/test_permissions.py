@@ -12,7 +12,7 @@ from tests.viewsupport import logged_in
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "admin:login", "set_language"}
+PUBLIC = {"login", "admin:login", "set_language", "favicon"}
 # Django's admin: each model's pages and the site's own.
 ADMIN_SAMPLE = {"admin:index", "admin:auth_user_change", "admin:app_list", "admin:jsi18n"}
 CONSOLE = {

@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 import redis
 from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
 from django.test import Client
 
+from apps.core.middleware import TIMEZONE_SESSION_KEY
 from apps.core.minicrm import minicrm_budget
+from apps.core.selectors import minicrm_user_id
 from apps.mirror.models import Module as MirrorModule
 from apps.writes.models import Write
 from minicrm import Priority
 from tests.conftest import Sandbox
-from tests.viewsupport import dom, is_full_page, logged_in, messages_of
+from tests.viewsupport import Node, dom, form_data, is_full_page, logged_in, messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +157,34 @@ def test_dashboard_offers_each_module_and_the_queue(user_client: Client, doc: Sa
     ]
 
 
+# -- the favicon ------------------------------------------------------------------------------
+
+
+def icon_of(response) -> str:
+    icon = dom(response).find("link", rel="icon")
+    assert icon.attrs["type"] == "image/svg+xml"
+    return icon.attrs["href"]
+
+
+def test_every_page_and_the_login_page_link_the_favicon(hungarian: Client, doc: Sandbox) -> None:
+    assert icon_of(hungarian.get("/")) == "/static/favicon.svg"
+    hungarian.logout()
+    assert icon_of(hungarian.get("/accounts/login/")) == "/static/favicon.svg"
+
+
+def test_favicon_ico_answers_with_the_svg_mark_without_a_login(client: Client) -> None:
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302  # not permanent: the static address may change
+    assert response["Location"] == "/static/favicon.svg"
+    found = finders.find("favicon.svg")
+    assert found, "static/favicon.svg is missing"
+    with open(found, encoding="utf-8") as svg:
+        mark = svg.read()
+    assert mark.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"')
+    assert mark.rstrip().endswith("</svg>")
+
+
 # -- preferences: the user's time zone -------------------------------------------------------
 
 
@@ -204,6 +235,116 @@ def test_an_unknown_time_zone_is_refused(user_client: Client, doc: Sandbox) -> N
     assert response.status_code == 200
     assert "Choose a time zone from the list." in messages_of(response)
     assert status_updated_at(user_client)[0] == "2018-02-14T14:12:41+01:00"
+
+
+def preferences_form(client: Client) -> Node:
+    content = dom(client.get("/preferences/")).by_id("content")
+    forms = content.find_all("form")
+    assert [form.id for form in forms] == ["preferences-form"]  # one form
+    return forms[0]
+
+
+def test_preferences_are_one_form_with_one_save(user_client: Client, doc: Sandbox) -> None:
+    form = preferences_form(user_client)
+
+    assert [b.text for b in form.find_all("button")] == ["Save"]
+    assert {"language", "timezone", "minicrm_user"} <= set(form_data(form))
+
+
+def test_saving_one_preference_keeps_the_others(
+    user_client: Client, doc: Sandbox, staff_user: User
+) -> None:
+    user_client.post("/preferences/", form_data(preferences_form(user_client), minicrm_user="3200"))
+    assert minicrm_user_id(user=staff_user) == 3200
+
+    response = user_client.post(
+        "/preferences/",
+        form_data(preferences_form(user_client), timezone="Asia/Tokyo"),
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Times are now shown in Asia/Tokyo."]
+    assert minicrm_user_id(user=staff_user) == 3200  # the first Save used to drop it
+    form = preferences_form(user_client)
+    assert [v for v, _, selected in form.find(name="minicrm_user").options() if selected] == [
+        "3200"
+    ]
+    assert [v for v, _, selected in form.find(name="language").options() if selected] == ["en"]
+    # A submission with one field alone changes that one only.
+    user_client.post("/preferences/", {"timezone": "Europe/London"})
+    assert minicrm_user_id(user=staff_user) == 3200
+    user_client.post("/preferences/", {"minicrm_user": "3200"})
+    assert user_client.session[TIMEZONE_SESSION_KEY] == "Europe/London"
+    # Saving unchanged says so and changes nothing.
+    unchanged = user_client.post(
+        "/preferences/", form_data(preferences_form(user_client)), follow=True
+    )
+    assert messages_of(unchanged) == ["Saved."]
+    assert user_client.session[TIMEZONE_SESSION_KEY] == "Europe/London"
+    assert minicrm_user_id(user=staff_user) == 3200
+
+
+def test_the_language_is_a_preference_too_and_keeps_the_others(
+    user_client: Client, doc: Sandbox, staff_user: User
+) -> None:
+    user_client.post("/preferences/", {"minicrm_user": "3200", "timezone": "Asia/Tokyo"})
+
+    response = user_client.post(
+        "/preferences/", form_data(preferences_form(user_client), language="hu"), follow=True
+    )
+
+    assert messages_of(response) == ["Mentve."]
+    page = dom(response)
+    assert page.find("html").attrs["lang"] == "hu"
+    assert page.by_id("content").find("h1").text == "Saját beállítások"
+    form = page.by_id("preferences-form")
+    assert [b.text for b in form.find_all("button")] == ["Mentés"]
+    assert [v for v, _, selected in form.find(name="timezone").options() if selected] == [
+        "Asia/Tokyo"
+    ]
+    assert minicrm_user_id(user=staff_user) == 3200
+
+
+def zone_options(client: Client) -> list[str]:
+    """The zones of the "All" group of the time-zone select, in order."""
+    select = preferences_form(client).find(name="timezone")
+    groups = select.find_all("optgroup")
+    return [option.attrs["value"] for option in groups[-1].find_all("option")]
+
+
+def test_the_time_zones_offered_are_the_canonical_ones_sorted(
+    hungarian: Client, doc: Sandbox
+) -> None:
+    zones = zone_options(hungarian)
+
+    assert 300 < len(zones) < 450
+    assert zones[0] == "UTC"
+    assert zones[1:] == sorted(zones[1:])
+    assert "Europe/Budapest" in zones and "America/New_York" in zones
+    aliases = {"US/Eastern", "Etc/GMT+3", "Zulu", "GMT", "Europe/Kiev", "Asia/Calcutta"}
+    assert not aliases & set(zones)
+    assert all(zone == "UTC" or "/" in zone for zone in zones)
+    common = preferences_form(hungarian).find(name="timezone").find("optgroup")
+    assert common.find("option").attrs["value"] == "Europe/Budapest"  # first, and chosen
+    assert "selected" in common.find("option").attrs
+
+
+def test_a_time_zone_chosen_before_as_an_alias_is_still_accepted(
+    user_client: Client, doc: Sandbox
+) -> None:
+    session = user_client.session
+    session[TIMEZONE_SESSION_KEY] = "US/Eastern"
+    session.save()
+
+    form = preferences_form(user_client)
+    assert [v for v, _, selected in form.find(name="timezone").options() if selected] == [
+        "US/Eastern"
+    ]
+    response = user_client.post("/preferences/", form_data(form), follow=True)
+
+    assert messages_of(response) == ["Saved."]
+    assert user_client.session[TIMEZONE_SESSION_KEY] == "US/Eastern"
+    assert zone_options(user_client)[-1] == "US/Eastern"  # offered while it is chosen
 
 
 # -- settings (administrators only) ---------------------------------------------------------

@@ -186,6 +186,11 @@ def test_paging_of_a_mirrored_changelist_follows_minicrm_s_count(
     assert dom(first).find("span", class_="action-counter").text == f"{total} cards"
     assert f"page 1 of {last_page}" in dom(first).find("nav", class_="paginator").text
     assert len(row_ids(last)) == total - (last_page - 1) * 100
+    past = user_client.get("/modules/20/", {"p": str(last_page + 4)})
+    assert row_ids(past) == row_ids(last)
+    nav = dom(past).find("nav", class_="paginator")
+    assert nav.find("span", class_="this-page").text == f"page {last_page} of {last_page}"
+    assert nav.has("span", class_="paginator-note")
 
 
 def test_a_card_first_opened_is_read_from_minicrm_once_and_stored(

@@ -229,6 +229,9 @@ def test_search_from_the_mirror_orders_by_name_and_pages_by_100(
     assert result_ids(second) == [900_000 + n for n in range(101, 151)]
     assert "150 contacts found" in dom(first).by_id("contact-results").text
     assert "page 2 of 2" in dom(second).find("nav", class_="paginator").text
+    past = user_client.get("/contacts/", {"q": f"lapozó {tag}", "p": "5"})
+    assert result_ids(past) == result_ids(second)
+    assert "page 2 of 2" in dom(past).find("nav", class_="paginator").text
 
 
 def test_a_deleted_contact_is_not_found_by_the_search(

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+from apps.orders.models import OrderRecord
 from apps.writes.models import Write
 from tests.conftest import Sandbox, SandboxStarter
 from tests.viewsupport import (
@@ -178,11 +179,43 @@ def index_rows(response: Any) -> dict[int, list[str]]:
     rows = {}
     for tr in dom(response).by_id("order-list").find("tbody").find_all("tr"):
         link = tr.find_all("a")
-        if not link:
+        if not link or tr.id == "order-list-empty":
             continue
         order_id = int(link[0].attrs["href"].strip("/").split("/")[-1])
         rows[order_id] = [td.text for td in tr.find_all("td")]
     return rows
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "empty", "unmatched", "clear"),
+    [
+        ("user_client", "No orders yet.", "No orders match these filters.", "Clear all filters"),
+        (
+            "hungarian",
+            "Még nincs megrendelés.",
+            "Nincs a szűrőknek megfelelő megrendelés.",
+            "Összes szűrő törlése",
+        ),
+    ],
+    ids=["en", "hu"],
+)
+def test_an_empty_index_says_no_orders_yet_and_an_empty_filter_says_nothing_matches(
+    request: pytest.FixtureRequest,
+    doc: Sandbox,
+    client_fixture: str,
+    empty: str,
+    unmatched: str,
+    clear: str,
+) -> None:
+    client: Client = request.getfixturevalue(client_fixture)
+    assert dom(client.get("/orders/")).by_id("order-list-empty").text == empty
+
+    OrderRecord.objects.create(order_id=9001, customer_id=7461, status="Draft")
+    filtered = dom(client.get("/orders/", {"status": "Paid"})).by_id("order-list-empty")
+
+    assert filtered.text == f"{unmatched} {clear}"
+    assert filtered.links() == {"/orders/": clear}
+    assert not dom(client.get("/orders/", {"status": "Draft"})).has(id="order-list-empty")
 
 
 # -- a new order --------------------------------------------------------------------------------

@@ -309,6 +309,23 @@ def test_the_test_event_button_stores_an_event_that_writes_nothing_to_minicrm(
 # -- the event log ----------------------------------------------------------------------------
 
 
+def test_an_empty_event_log_and_a_filter_that_matches_nothing_say_which_it_is(
+    admin_client: Client, settings: Settings
+) -> None:
+    assert dom(admin_client.get("/webhooks/events/")).by_id("events-empty").text == "No events."
+    stored(make_handler(), card_message(2056), Event.Status.PROCESSED)
+
+    empty = dom(admin_client.get("/webhooks/events/", {"status": "failed"})).by_id("events-empty")
+
+    assert empty.text == "No events match these filters. Clear all filters"
+    assert empty.links() == {"/webhooks/events/": "Clear all filters"}
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "hu"
+    hungarian = dom(admin_client.get("/webhooks/events/", {"object_id": "1"}))
+    assert hungarian.by_id("events-empty").text == (
+        "Nincs a szűrőknek megfelelő esemény. Összes szűrő törlése"
+    )
+
+
 def test_the_event_log_filters_by_handler_type_object_and_status(admin_client: Client) -> None:
     cards = make_handler()
     people = make_handler(name="People", slug="people", type="Contact", category_id=None)
@@ -420,6 +437,27 @@ def test_missing_handlers_and_events_get_the_console_s_404_page_even_with_debug_
 
     assert answer.status_code == 404
     assert "There is nothing at this address." in dom(answer).text
+
+
+@pytest.mark.parametrize(
+    ("url", "up"),
+    [("/webhooks/999/", "/webhooks/"), ("/webhooks/events/999/", "/webhooks/events/")],
+)
+def test_missing_handlers_and_events_get_the_console_s_404_page_in_hungarian_too(
+    admin_client: Client, settings: Settings, url: str, up: str
+) -> None:
+    settings.DEBUG = True
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "hu"
+
+    answer = admin_client.get(url)
+
+    assert answer.status_code == 404
+    page = dom(answer)
+    assert page.find("h1").text == "Nem található"
+    assert page.by_id("not-found-links").links() == {
+        up: "Vissza a listához",
+        "/": "Vissza az irányítópultra",
+    }
 
 
 # -- the card page ----------------------------------------------------------------------------

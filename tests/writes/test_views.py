@@ -162,6 +162,41 @@ def test_queue_names_objects_in_hungarian(hungarian: Client, doc: Sandbox) -> No
     assert object_cells(page) == ["kártya #2056", "megrendelés #5", "teendő #7", "új ügyfél"]
 
 
+@pytest.mark.parametrize(
+    ("language", "nothing", "none_of_mine"),
+    [
+        (
+            "en",
+            "Nothing is waiting: every change has reached MiniCRM.",
+            "None of your changes is waiting.",
+        ),
+        (
+            "hu",
+            "Semmi sem várakozik: minden módosítás megérkezett a MiniCRM-be.",
+            "Egy módosításod sem várakozik.",
+        ),
+    ],
+)
+def test_an_empty_queue_and_an_empty_only_mine_say_which_it_is(
+    user_client: Client,
+    doc: Sandbox,
+    settings: Settings,
+    language: str,
+    nothing: str,
+    none_of_mine: str,
+) -> None:
+    user_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    assert dom(user_client.get("/queue/")).by_id("queue-empty").text == nothing
+    other = User.objects.create_user(username="other", password=None)
+    make_write(Write.State.FAILED, requested_by=other, target_id=2009)
+
+    page = dom(user_client.get("/queue/", {"mine": "1"}))
+
+    assert page.by_id("queue-empty").text.startswith(none_of_mine)
+    assert "/queue/" in page.by_id("queue-empty").links()
+    assert not dom(user_client.get("/queue/")).has(id="queue-empty")
+
+
 def test_the_live_part_of_the_queue_page_is_its_htmx_partial(
     user_client: Client, doc: Sandbox
 ) -> None:
@@ -388,6 +423,27 @@ def test_unknown_job_is_not_found(user_client: Client, doc: Sandbox) -> None:
 
     assert response.status_code == 404
     assert dom(response).find("h1").text == "Not found"
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "Not found"), ("hu", "Nem található")], ids=["en", "hu"]
+)
+def test_unknown_job_is_the_console_s_404_page_even_with_debug_on(
+    user_client: Client, settings: Settings, debug: bool, language: str, heading: str
+) -> None:
+    settings.DEBUG = debug  # `make run` runs with DEBUG: Django's technical page would show
+    user_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    response = user_client.get("/queue/jobs/999999/")
+
+    assert response.status_code == 404
+    page = dom(response)
+    assert page.find("h1").text == heading
+    assert page.has("nav", id="nav-sidebar")  # the console's layout
+    assert set(page.by_id("not-found-links").links()) == {"/queue/", "/"}
+    assert "technical_404" not in response.content.decode()
+    assert "Django tried these URL patterns" not in response.content.decode()
 
 
 @pytest.mark.parametrize(
