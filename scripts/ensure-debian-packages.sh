@@ -2,7 +2,8 @@
 # Install the Debian packages `make test` needs, only those missing: make, redis-server
 # (integration tests), postgresql (the PostgreSQL pass: only its programs are used, in a private
 # server; the system cluster the package may create is not), chromium (browser tests), gettext
-# (compilemessages) and python3-venv.
+# (compilemessages), python3-venv and tzdata (its zone list, tzdata.zi, tells canonical time
+# zones from their aliases).
 # Uses sudo when not root; does nothing, and asks nothing, when all are present.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+[[ -f /usr/share/zoneinfo/tzdata.zi ]] || missing+=(tzdata)
 
 if ((${#missing[@]} == 0)); then
   exit 0
