@@ -163,16 +163,13 @@ class CardPage:
 
 
 def card_schema(*, category_id: int) -> Schema:
-    """A module's schema: the mirror's copy, else MiniCRM's (stored in the mirror); NotFound
-    for a module MiniCRM does not have."""
+    """A module's schema: the mirror's copy, else MiniCRM's (briefly cached); NotFound for a
+    module MiniCRM does not have."""
     if mirror_here():
         held = store.module_field_schema(category_id)
         if held is not None:
             return held
-        schema_ensure(category_id=category_id, client=minicrm_client())
-        stored = store.module_field_schema(category_id)
-        if stored is not None:
-            return stored
+    # Not mirrored yet (the sync stores every module's schema first): MiniCRM's, cached.
     return minicrm_client().schemas.project(category_id)
 
 
@@ -621,7 +618,7 @@ def _detail_store(data: dict[str, Any], *, fetched_at: datetime) -> None:
     values by their labels, the schema gives their ids)."""
     category_id = Project.parse(data).category_id
     if category_id:
-        card_schema(category_id=category_id)
+        schema_ensure(category_id=category_id, client=minicrm_client())
     store.card_store_detail(data, fetched_at=fetched_at)
 
 

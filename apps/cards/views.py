@@ -159,11 +159,14 @@ def board_move(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     project = card_get(card_id=card_id)
     if project.category_id != category_id:
         raise NotFound(f"Project {card_id} is not in module {category_id}.")
+    statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+    shown = board_tile(card_id=card_id)  # the status the board showed, by its label
+    seen = statuses.get(shown.status_id or 0) if shown else project.fields.get("StatusId")
     write = card_update(
         card_id=card_id,
         category_id=category_id,
         changes={"StatusId": status_id},
-        seen={"StatusId": project.fields.get("StatusId")},
+        seen={"StatusId": seen},
         user=request.user,
     )
     outcome = outcome_of(write) if write is not None else None

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -41,6 +42,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="module")
 def console_rig(
     django_db_setup: None,
+    django_db_blocker: Any,
     module_sandbox_factory: SandboxStarter,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[QueueRig]:
@@ -81,6 +83,10 @@ def console_rig(
     finally:
         rig.stop()
         server.stop()
+        # The worker (its beat syncs the mirror) kept writing after each test's flush: the
+        # tests of the next modules start from an empty database, as they expect.
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
         _use_broker(previous_broker)
         overrides.disable()
 

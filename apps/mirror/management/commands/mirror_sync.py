@@ -15,6 +15,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from apps.core.http import parse_id
 from apps.mirror import services
@@ -48,6 +49,11 @@ class Command(BaseCommand):
             metavar="S",
             help="stop after S seconds, caught up or not (default: run until caught up)",
         )
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # A shell reads the console's own language, whatever a request before activated.
+        with translation.override(settings.LANGUAGE_CODE):
+            return super().execute(*args, **options)
 
     def handle(
         self,
