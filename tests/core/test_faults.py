@@ -89,7 +89,7 @@ def apply(fault: Fault, settings: Settings, sandbox: Sandbox) -> None:
 def minicrm_requests(sandbox: Sandbox) -> int:
     """How many requests the sandbox has logged, once its log has stopped growing (it may log
     a request a moment after answering it: that one is the page before's)."""
-    counts = []
+    counts: list[int] = []
     while len(counts) < 2 or counts[-1] != counts[-2]:
         answer = sandbox.get("/_sandbox/requests")
         assert answer.status_code == 200
