@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -31,11 +30,17 @@ import types
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
 
-from benchmarks.harness import API_KEY, SYSTEM_ID, private_redis, sandbox, sandbox_log
+from benchmarks.harness import (
+    console_env,
+    private_redis,
+    sandbox,
+    sandbox_log,
+)
 
 BIG_BUDGET = 1_000_000
 MODULES = (20, 21, 22, 23, 24)  # the demo seed's card modules, 1,000 cards each
@@ -45,22 +50,9 @@ PAGES = 10
 def configure(database: str, redis_url: str, base_url: str) -> None:
     """Settings as a deployment has them (debug off), pointed at the private parts."""
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "crmconsole.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "testserver",
-            "DJANGO_SECURE_COOKIES": "0",
-            # Plain HTTP: no redirect to HTTPS (on by default with debug off).
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "DATABASE_URL": f"sqlite:///{database}",
-            "REDIS_URL": redis_url,
-            "MINICRM_BASE_URL": base_url,
-            "MINICRM_SYSTEM_ID": SYSTEM_ID,
-            "MINICRM_API_KEY": API_KEY,
-            "MINICRM_RATE_LIMIT": str(BIG_BUDGET),
-        }
+        console_env(
+            database=Path(database), redis_url=redis_url, base_url=base_url, limit=BIG_BUDGET
+        )
     )
     import django
 
