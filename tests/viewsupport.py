@@ -378,3 +378,30 @@ def hungarian(user_client: Client) -> Client:
     """The back-office user's browser with the console in Hungarian."""
     user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
     return user_client
+
+
+# -- the console on a mirror ---------------------------------------------------------------------
+
+
+def mirror_console(settings: Settings, sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    """The console at a sandbox for tests of pages that read the mirror: a budget the fill
+    never waits on, and no retries (a request that should not be made fails at once)."""
+    settings.MINICRM_RATE_LIMIT = 100_000
+    settings.MINICRM_MAX_RETRIES = 0
+    settings.MINICRM_CONNECT_TIMEOUT = 1.0
+    yield from console_at(settings, sandbox, redis_url)
+
+
+def mirror_fill() -> None:
+    """What the sync does after `make run`: every list, then every record in detail."""
+    from apps.mirror.services import sync_run
+
+    report = sync_run(until_caught_up=True)
+    assert report.caught_up and not report.errors, report
+
+
+def minicrm_away(settings: Settings) -> None:
+    """MiniCRM at a port nobody listens on: any request to it fails the page."""
+    from tests.conftest import free_port
+
+    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"

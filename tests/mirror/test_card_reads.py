@@ -26,16 +26,17 @@ from apps.mirror.services import (
     pass_next,
     pass_step,
     sync_client,
-    sync_run,
 )
 from apps.writes.models import Write
-from tests.conftest import Sandbox, SandboxStarter, free_port
+from tests.conftest import Sandbox, SandboxStarter
 from tests.mirror.test_contact_reads import freshness_said
 from tests.viewsupport import (
-    console_at,
     dom,
     form_data,
     messages_of,
+    minicrm_away,
+    mirror_console,
+    mirror_fill,
     sandbox_count,
     sandbox_ids,
     send,
@@ -56,16 +57,11 @@ def card_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
 
 @pytest.fixture
 def console(settings: Settings, card_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
-    settings.MINICRM_RATE_LIMIT = 100_000  # the fill is not what these tests measure
-    settings.MINICRM_MAX_RETRIES = 0  # a request that should not be made fails at once
-    settings.MINICRM_CONNECT_TIMEOUT = 1.0
-    yield from console_at(settings, card_sandbox, redis_url)
+    yield from mirror_console(settings, card_sandbox, redis_url)
 
 
 def fill() -> None:
-    """What the sync does after `make run`: every list, then every record in detail."""
-    report = sync_run(until_caught_up=True)
-    assert report.caught_up and not report.errors, report
+    mirror_fill()
     modules_all()
 
 
@@ -75,10 +71,6 @@ def lists_fill() -> None:
     modules_sync(client=client)
     while (state := pass_next()) is not None:
         pass_step(state=state, client=client)
-
-
-def minicrm_away(settings: Settings) -> None:
-    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"
 
 
 def new_card(sandbox: Sandbox, **values: object) -> int:

@@ -21,13 +21,14 @@ from pytest_django.fixtures import Settings
 from apps.core.selectors import modules_all
 from apps.mirror.models import Card, Completeness, Contact, Schema, SyncState
 from apps.mirror.selectors import Freshness
-from apps.mirror.services import sync_run
 from apps.writes.models import Write
-from tests.conftest import Sandbox, SandboxStarter, free_port
+from tests.conftest import Sandbox, SandboxStarter
 from tests.viewsupport import (
-    console_at,
     dom,
     form_data,
+    minicrm_away,
+    mirror_console,
+    mirror_fill,
     send,
 )
 
@@ -57,22 +58,12 @@ def mirrored_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
 
 @pytest.fixture
 def console(settings: Settings, mirrored_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
-    settings.MINICRM_RATE_LIMIT = 100_000  # the fill is not what these tests measure
-    settings.MINICRM_MAX_RETRIES = 0  # a request that should not be made fails at once
-    settings.MINICRM_CONNECT_TIMEOUT = 1.0
-    yield from console_at(settings, mirrored_sandbox, redis_url)
+    yield from mirror_console(settings, mirrored_sandbox, redis_url)
 
 
 def fill() -> None:
-    """What the sync does after `make run`: every list, then every record in detail."""
-    report = sync_run(until_caught_up=True)
-    assert report.caught_up and not report.errors, report
+    mirror_fill()
     modules_all()  # the navigation's modules, as any page before has read them
-
-
-def minicrm_away(settings: Settings) -> None:
-    """MiniCRM at a port nobody listens on: any request to it fails the page."""
-    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"
 
 
 # "synced 0 minutes ago", "synced 12 s ago", "synced 10 min ago · refreshing…" (the shared

@@ -10,9 +10,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from apps.mirror.services import sync_run
-from tests.conftest import Sandbox, SandboxStarter, free_port
-from tests.viewsupport import console_at, dom
+from tests.conftest import Sandbox, SandboxStarter
+from tests.viewsupport import dom, minicrm_away, mirror_console, mirror_fill
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +29,12 @@ def search_sandbox(module_sandbox_factory: SandboxStarter) -> Sandbox:
 
 @pytest.fixture
 def console(settings: Settings, search_sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
-    settings.MINICRM_RATE_LIMIT = 100_000
-    settings.MINICRM_MAX_RETRIES = 0
-    settings.MINICRM_CONNECT_TIMEOUT = 1.0
-    yield from console_at(settings, search_sandbox, redis_url)
+    yield from mirror_console(settings, search_sandbox, redis_url)
 
 
 def fill(settings: Settings) -> None:
-    report = sync_run(until_caught_up=True)
-    assert report.caught_up and not report.errors, report
-    settings.MINICRM_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nobody answers there now
+    mirror_fill()
+    minicrm_away(settings)
 
 
 def groups(response) -> dict[str, list[str]]:
