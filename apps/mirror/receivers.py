@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -22,7 +23,8 @@ def mirror_write(sender: Any, write: Write, **kwargs: Any) -> None:
     if not settings.MIRROR_ENABLED:
         return
     try:
-        write_apply(write=write)
+        with transaction.atomic():  # a savepoint: the write's done state commits regardless
+            write_apply(write=write)
     except Exception:  # the write landed: a mirror that lags is read again by the sync
         log.exception("the mirror could not apply write %s", write.pk)
 

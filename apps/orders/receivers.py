@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -16,6 +17,11 @@ from apps.writes.signals import write_done
 
 @receiver(write_done)
 def index_order(sender: Any, write: Write, **kwargs: Any) -> None:
+    with transaction.atomic():  # a savepoint: a failure here leaves the write done
+        _index(write)
+
+
+def _index(write: Write) -> None:
     summary = (write.result or {}).get("order")
     if write.target_type != "order" or not write.target_id or not summary:
         return

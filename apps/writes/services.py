@@ -390,13 +390,17 @@ def _finish(
         write.save()
         if state == Write.State.DONE:
             _start_next_after_commit(write)
+            # The copies kept of MiniCRM (the mirror, the order index) take the change in this
+            # same transaction: no page reads the write done while a copy still shows the old
+            # value (and no longer pending). Each receiver keeps its failures to itself.
+            for receiver, failure in write_done.send_robust(sender=Write, write=write):
+                if isinstance(failure, Exception):
+                    log.error("write %s landed; %r failed: %r", write.pk, receiver, failure)
     if state in (Write.State.DONE, Write.State.CONFLICT):
         # The next read shows the change, or (in a conflict) MiniCRM's value the user has to
         # see before deciding.
         forget_object(write.target_type, write.target_id)
-    if state == Write.State.DONE:
-        write_done.send(sender=Write, write=write)
-    else:
+    if state != Write.State.DONE:
         log.warning("write %s %s: %s", write.pk, state, error)
 
 

@@ -232,6 +232,43 @@ def test_a_write_that_lands_shows_in_the_mirror_before_any_sync(crm: Crm, admin_
     assert Card.objects.get(pk=2056).name == "Saved by a person"
 
 
+def test_a_mirror_that_cannot_take_a_landed_write_leaves_it_done_and_sent_once(
+    crm: Crm, admin_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    from apps.cards.services import card_update
+    from apps.mirror import store
+    from apps.writes.models import Write
+    from apps.writes.services import write_send
+
+    fill()
+
+    def broken(**kwargs: Any) -> None:  # a database error, which spoils a transaction
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(store, "card_store_write", broken)
+    write = card_update(
+        card_id=2056,
+        category_id=Card.objects.get(pk=2056).category_id,
+        changes={"Name": "Landed all the same"},
+        user=admin_user,
+    )
+    assert write is not None
+    write_send(write.pk)
+    write_send(write.pk)
+
+    write.refresh_from_db()
+    assert write.state == Write.State.DONE
+    assert write.attempts == 1
+    assert crm.get("/Api/R3/Project/2056")["Name"] == "Landed all the same"
+    monkeypatch.undo()
+    services.record_mark_stale(object_type="project", object_id=2056)
+    fill()
+    assert Card.objects.get(pk=2056).name == "Landed all the same"
+
+
 def test_the_status_history_is_mirrored(crm: Crm) -> None:
     fill()
     history = crm.get("/Api/R3/ProjectHistory/2056", Type="StatusHistory")
