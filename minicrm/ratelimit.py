@@ -273,3 +273,66 @@ class CappedBudget:
 
     def usage(self) -> BudgetUsage:
         return self.shared.usage()
+
+
+class TalliedBudget:
+    """A budget whose granted slots are also counted per minute under a `source` (people, the
+    sync, the write queue), in Redis for `keep` seconds: what was spent on what, lately."""
+
+    def __init__(
+        self,
+        budget: Budget,
+        connection: redis.Redis,
+        *,
+        system_id: str,
+        source: str,
+        keep: int = 2 * 3600,
+    ) -> None:
+        self.budget = budget
+        self.redis = connection
+        self.source = source
+        self.keep = keep
+        self.prefix = tally_prefix(system_id)
+        self.limit = budget.limit
+        self.window = budget.window
+
+    def try_acquire(self, priority: Priority) -> Slot:
+        slot = self.budget.try_acquire(priority)
+        if slot.granted:
+            key = f"{self.prefix}{int(time.time() // 60)}"
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hincrby(key, self.source, 1)
+            pipe.expire(key, self.keep)
+            pipe.execute()
+        return slot
+
+    def cool_down(self, seconds: float) -> None:
+        self.budget.cool_down(seconds)
+
+    def usage(self) -> BudgetUsage:
+        return self.budget.usage()
+
+
+def tally_prefix(system_id: str) -> str:
+    return f"minicrm:tally:{system_id}:"
+
+
+def tally_minutes(
+    connection: redis.Redis, *, system_id: str, minutes: int, now: float | None = None
+) -> list[tuple[float, dict[str, int]]]:
+    """The requests counted by `TalliedBudget` in each of the last `minutes` minutes, oldest
+    first: (the minute's start as a Unix time, {source: requests})."""
+    current = int((time.time() if now is None else now) // 60)
+    wanted = list(range(current - minutes + 1, current + 1))
+    pipe = connection.pipeline(transaction=False)
+    for minute in wanted:
+        pipe.hgetall(f"{tally_prefix(system_id)}{minute}")
+    counted = pipe.execute()
+    return [
+        (minute * 60.0, {_text(key): int(value) for key, value in (counts or {}).items()})
+        for minute, counts in zip(wanted, counted, strict=True)
+    ]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 
 from minicrm import MiniCRMClient, Priority
-from minicrm.ratelimit import RedisBudget
+from minicrm.ratelimit import Budget, RedisBudget, TalliedBudget
 from minicrm.resources.schema import RedisSchemaCache
 
 
@@ -27,6 +27,20 @@ def _redis(url: str) -> redis.Redis:
 def redis_connection() -> redis.Redis:
     """The console's Redis (budget, schema cache, write-queue locks)."""
     return _redis(settings.REDIS_URL)
+
+
+# What the requests of each kind of caller are counted under, per minute (the dashboard's chart
+# of the budget): people's pages at interactive priority, the write queue at bulk priority, and
+# the mirror's sync (apps/mirror/services.py).
+SOURCES = {Priority.INTERACTIVE: "people", Priority.BULK: "writes"}
+SYNC_SOURCE = "sync"
+
+
+def tallied(budget: Budget, source: str) -> TalliedBudget:
+    """`budget`, its granted requests also counted under `source`."""
+    return TalliedBudget(
+        budget, _redis(settings.REDIS_URL), system_id=settings.MINICRM_SYSTEM_ID, source=source
+    )
 
 
 def minicrm_budget() -> RedisBudget:
@@ -75,7 +89,7 @@ def _new_client(
         system_id=system_id,
         api_key=api_key,
         base_url=base_url,
-        budget=minicrm_budget(),
+        budget=tallied(minicrm_budget(), SOURCES[priority]),
         priority=priority,
         schema_cache=RedisSchemaCache(_redis(redis_url), ttl=settings.MINICRM_SCHEMA_TTL),
         timeout=(settings.MINICRM_CONNECT_TIMEOUT, settings.MINICRM_READ_TIMEOUT),

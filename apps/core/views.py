@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.core.dashboard import dashboard
 from apps.core.forms import PreferencesForm
 from apps.core.http import HtmxHttpRequest
 from apps.core.middleware import TIMEZONE_SESSION_KEY
@@ -24,11 +25,12 @@ from apps.core.selectors import (
     time_zones,
 )
 from apps.core.services import minicrm_schema_refresh, minicrm_user_set
-from apps.writes.selectors import queue_status
 
 
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"queue": queue_status()})
+    """The dashboard: cards by status, the person's due to-dos, recent activity, the budget and
+    the queue, from the console's own data."""
+    return render(request, "core/home.html", {"dashboard": dashboard(user=request.user)})
 
 
 def status(request: HtmxHttpRequest) -> HttpResponse:

@@ -33,7 +33,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from apps.core.fieldviews import minicrm_naive
-from apps.core.minicrm import _redis, minicrm_budget, minicrm_client
+from apps.core.minicrm import SYNC_SOURCE, _redis, minicrm_budget, minicrm_client, tallied
 from apps.mirror import store
 from apps.mirror.models import Card, Completeness, Contact, Module, Schema, SyncState
 from minicrm import MiniCRMClient, MiniCRMError, NotFound, Priority, RateLimited
@@ -76,7 +76,7 @@ def sync_client() -> MiniCRMClient:
         system_id=settings.MINICRM_SYSTEM_ID,
         api_key=settings.MINICRM_API_KEY,
         base_url=settings.MINICRM_BASE_URL,
-        budget=CappedBudget(minicrm_budget(), sync_cap()),
+        budget=tallied(CappedBudget(minicrm_budget(), sync_cap()), SYNC_SOURCE),
         priority=Priority.BULK,
         # A step waits this long for a slot at most; the run goes on with the next step.
         deadline=SLOT_WAIT_SECONDS,

@@ -159,7 +159,7 @@ def my_todos(*, user: AbstractBaseUser | AnonymousUser) -> list[MyToDo]:
     me = minicrm_user_id(user=user)
     if me is None or not user.is_authenticated:
         return []
-    if mirror_here() and MirrorCard.objects.filter(todos_synced_at__isnull=False).exists():
+    if my_todos_held():
         return _my_todos_mirrored(int(user.pk), me)
     mine = [
         MyToDo(todo, card_id, name)
@@ -168,6 +168,11 @@ def my_todos(*, user: AbstractBaseUser | AnonymousUser) -> list[MyToDo]:
         if todo.user_id == me
     ]
     return sorted(mine, key=lambda m: (m.todo.deadline is None, m.todo.deadline or datetime.min))
+
+
+def my_todos_held() -> bool:
+    """The mirror holds cards' to-dos: a person's to-dos are read from it alone."""
+    return mirror_here() and MirrorCard.objects.filter(todos_synced_at__isnull=False).exists()
 
 
 def _my_cards(user_pk: int, me: int) -> dict[int, str]:
