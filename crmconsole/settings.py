@@ -369,6 +369,9 @@ MINICRM_TODO_TYPES = {
 }
 # How long a form waits for its change to reach MiniCRM before saying it is queued.
 WRITE_WAIT_SECONDS = _env_float("WRITE_WAIT_SECONDS", 3.0)
+# A one-click change (a status pill, a board drag, a to-do closed) waits this long in the queue
+# before it is sent, with Undo on the page; 0 sends at once.
+UNDO_SECONDS = _env_float("UNDO_SECONDS", 8.0)
 # The longest a web request may take. gunicorn (gunicorn.conf.py) lets a worker run this long
 # plus a margin before it kills it; a system check (apps/core/checks.py) warns when the
 # timeouts above let a request wait longer.

@@ -54,12 +54,14 @@ def use_broker(url: str | None) -> None:
 
 def console_at(settings: Settings, sandbox: Sandbox, redis_url: str) -> Iterator[Sandbox]:
     """The console's MiniCRM, Redis (flushed: no cached reads, a fresh budget) and Celery broker
-    for one test; forms do not wait for the (absent) queue worker."""
+    for one test; forms do not wait for the (absent) queue worker, nor one-click changes for
+    Undo."""
     settings.MINICRM_BASE_URL = sandbox.base_url
     settings.MINICRM_SYSTEM_ID = sandbox.system_id
     settings.MINICRM_API_KEY = sandbox.api_key
     settings.REDIS_URL = redis_url
     settings.WRITE_WAIT_SECONDS = 0
+    settings.UNDO_SECONDS = 0  # one-click changes are queued at once (undo has its own tests)
     connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
     connection.close()

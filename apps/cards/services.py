@@ -43,11 +43,13 @@ def card_update(
     changes: dict[str, Any],
     seen: dict[str, Any] | None = None,
     user: Requester = None,
+    hold: float = 0.0,
 ) -> Write | None:
     """Queue the changed fields of a card (None when nothing changed).
 
     `seen` holds the values the user saw of those fields: if MiniCRM's differ when the write
-    is sent, it stops as a conflict instead of overwriting.
+    is sent, it stops as a conflict instead of overwriting. `hold`: seconds the write waits,
+    undoable, before it is sent.
     """
     cleaned = card_schema(category_id=category_id).validate(changes)
     if not cleaned:
@@ -59,6 +61,7 @@ def card_update(
         payload=cleaned,
         seen={k: v for k, v in (seen or {}).items() if k in cleaned} or None,
         user=user,
+        hold=hold,
     )
 
 

@@ -52,7 +52,7 @@ from apps.core.selectors import module_get
 from apps.mirror.selectors import card_row
 from apps.todos.services import card_visit_record
 from apps.webhooks.selectors import automations_for
-from apps.writes.feedback import announce, outcome_of, save_through_queue
+from apps.writes.feedback import one_click, save_through_queue
 from minicrm import MiniCRMError, NotFound
 from minicrm.resources.schema import SchemaValidationError
 
@@ -162,18 +162,21 @@ def board_move(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     shown = board_tile(card_id=card_id)  # the status the board showed, by its label
     seen = statuses.get(shown.status_id or 0) if shown else project.fields.get("StatusId")
-    write = card_update(
-        card_id=card_id,
-        category_id=category_id,
-        changes={"StatusId": status_id},
-        seen={"StatusId": seen},
-        user=request.user,
-    )
-    outcome = outcome_of(write) if write is not None else None
     label = schema.fields["StatusId"].choices.get(status_id, "")
+    outcome = one_click(
+        request,
+        lambda hold: card_update(
+            card_id=card_id,
+            category_id=category_id,
+            changes={"StatusId": status_id},
+            seen={"StatusId": seen},
+            user=request.user,
+            hold=hold,
+        ),
+        _("%(card)s moved to “%(status)s”.")
+        % {"card": shown.name if shown else f"#{card_id}", "status": label},
+    )
     if not request.htmx:
-        if outcome is not None:
-            announce(request, outcome, _("Status changed to “%(status)s”.") % {"status": label})
         return redirect(back)
     return render(
         request,
@@ -363,21 +366,20 @@ def card_status(request: HtmxHttpRequest, card_id: int) -> HttpResponse:
         messages.error(request, _("Choose one of the module's statuses."))
         return _redirect(request, reverse("cards:card", args=[card_id]))
     seen = seen_from(request.POST) or {"StatusId": project.fields.get("StatusId")}
-    write = card_update(
-        card_id=card_id,
-        category_id=project.category_id,
-        changes={"StatusId": form.cleaned_data["status"]},
-        seen={"StatusId": seen.get("StatusId")},
-        user=request.user,
+    status_id = form.cleaned_data["status"]
+    one_click(
+        request,
+        lambda hold: card_update(
+            card_id=card_id,
+            category_id=project.category_id,
+            changes={"StatusId": status_id},
+            seen={"StatusId": seen.get("StatusId")},
+            user=request.user,
+            hold=hold,
+        ),
+        _("Status changed to “%(status)s”.")
+        % {"status": schema.fields["StatusId"].choices.get(status_id, "")},
     )
-    if write is not None:
-        outcome = outcome_of(write)
-        announce(
-            request,
-            outcome,
-            _("Status changed to “%(status)s”.")
-            % {"status": schema.fields["StatusId"].choices.get(form.cleaned_data["status"], "")},
-        )
     return _redirect(request, reverse("cards:card", args=[card_id]))
 
 

@@ -1,4 +1,5 @@
-"""What every page of the console shows: the modules, the budget gauge, pending writes."""
+"""What every page of the console shows: the modules, the budget gauge, pending writes, and
+Undo for the person's last one-click change."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from apps.core.selectors import console_status, module_list
+from apps.writes.feedback import undo_offer
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -18,4 +20,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav": SimpleLazyObject(module_list),
         "console_status": SimpleLazyObject(lambda: console_status(user=user)),
+        "undo": SimpleLazyObject(lambda: undo_offer(request)),
     }

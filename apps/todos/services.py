@@ -64,13 +64,15 @@ def todo_update(*, todo_id: int, changes: dict[str, Any], user: Requester = None
     )
 
 
-def todo_close(*, todo_id: int, user: Requester = None) -> Write:
+def todo_close(*, todo_id: int, user: Requester = None, hold: float = 0.0) -> Write:
+    """Queue closing a to-do (`hold`: seconds it waits, undoable, before it is sent)."""
     return write_enqueue(
         kind=Write.Kind.TODO_UPDATE,
         target_type="todo",
         target_id=todo_id,
         payload={"Status": "Closed"},
         user=user,
+        hold=hold,
     )
 
 

@@ -25,7 +25,7 @@ from apps.todos.selectors import (
     todos_for_card,
 )
 from apps.todos.services import todo_close, todo_create, todo_update
-from apps.writes.feedback import announce, outcome_of
+from apps.writes.feedback import announce, one_click, outcome_of
 from minicrm.resources.schema import SchemaValidationError
 
 WHEN_LABELS = {
@@ -108,11 +108,15 @@ def todo_edit(request: HtmxHttpRequest, todo_id: int) -> HttpResponse:
 @require_POST
 def todo_close_view(request: HtmxHttpRequest, todo_id: int) -> HttpResponse:
     todo = todo_get(todo_id=todo_id)
-    outcome = outcome_of(todo_close(todo_id=todo_id, user=request.user)) if todo.is_open else None
+    outcome = None
+    if todo.is_open:
+        outcome = one_click(
+            request,
+            lambda hold: todo_close(todo_id=todo_id, user=request.user, hold=hold),
+            _("The to-do was closed."),
+        )
     if request.htmx and request.POST.get("row"):  # closed in place on "My to-dos"
         return render(request, "todos/_my_row.html", {"closed": todo, "outcome": outcome})
-    if outcome is not None:
-        announce(request, outcome, _("The to-do was closed."))
     # Another site, or not a path here: back to "my to-dos".
     return redirect(safe_next(request, reverse("todos:mine")))
 

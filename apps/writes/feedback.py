@@ -7,13 +7,16 @@ says when it is expected to reach MiniCRM. Nothing the user typed is lost either
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -81,6 +84,65 @@ def outcome_of(write: Write, *, wait: float | None = None) -> Outcome:
         write_discard(write_id=settled.pk)
     eta = write_eta(write=settled) if settled.state in Write.PENDING_STATES else 0.0
     return Outcome(settled, eta)
+
+
+# -- undo ---------------------------------------------------------------------------------------
+
+UNDO_SESSION_KEY = "undo_offer"
+
+
+def one_click(
+    request: HttpRequest, queue: Callable[[float], Write | None], done: str
+) -> Outcome | None:
+    """Queue a one-click change held for UNDO_SECONDS and offer Undo on the pages until then
+    (with no hold, wait for it and announce how it went, as a form does). `queue` calls the
+    service with the hold; None when nothing changed."""
+    hold = float(settings.UNDO_SECONDS)
+    write = queue(hold)
+    if write is None:
+        return None
+    if hold <= 0:
+        outcome = outcome_of(write)
+        announce(request, outcome, done)
+        return outcome
+    request.session[UNDO_SESSION_KEY] = {
+        "write": write.pk,
+        "text": str(done),
+        "until": write.next_attempt_at.timestamp(),
+    }
+    return Outcome(write)
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """The person's last one-click change, still waiting out its hold: Undo discards it."""
+
+    write_id: int
+    text: str
+    until: datetime
+
+    @property
+    def seconds_left(self) -> int:
+        return max(1, math.ceil((self.until - timezone.now()).total_seconds()))
+
+
+def undo_offer(request: HttpRequest) -> UndoOffer | None:
+    """The Undo the pages offer, while its write waits unsent; None (and forgotten) after."""
+    offer = request.session.get(UNDO_SESSION_KEY)
+    if not isinstance(offer, dict):
+        return None
+    until = datetime.fromtimestamp(float(offer.get("until") or 0), tz=UTC)
+    waiting = Write.objects.filter(
+        pk=offer.get("write"), state=Write.State.QUEUED, attempts=0
+    ).exists()
+    if until <= timezone.now() or not waiting:
+        request.session.pop(UNDO_SESSION_KEY, None)
+        return None
+    return UndoOffer(int(offer["write"]), str(offer.get("text") or ""), until)
+
+
+def undo_forget(request: HttpRequest) -> None:
+    request.session.pop(UNDO_SESSION_KEY, None)
 
 
 def announce(request: HttpRequest, outcome: Outcome, done: str) -> None:

@@ -71,8 +71,10 @@ def write_enqueue(
     user: Requester = None,
     job: BulkJob | None = None,
     idempotency_key: str | None = None,
+    hold: float = 0.0,
 ) -> Write:
-    """Record one change for MiniCRM; it is sent after the surrounding transaction commits.
+    """Record one change for MiniCRM; it is sent after the surrounding transaction commits, or
+    `hold` seconds later (a one-click change its person may undo until then: `write_undo`).
 
     With an `idempotency_key` (a create form's one-time key), a write already made under it
     is returned instead of recording another, unless it was discarded (refused): the form was
@@ -92,6 +94,7 @@ def write_enqueue(
         requested_by=user if isinstance(user, User) else None,
         job=job,
         idempotency_key=idempotency_key or None,
+        next_attempt_at=timezone.now() + timedelta(seconds=max(0.0, hold)),
     )
     if kind == Write.Kind.PROJECT_CREATE and not payload.get("ReferenceId"):
         # The reference lets a retry find the card if an earlier attempt created it.
@@ -105,7 +108,7 @@ def write_enqueue(
         # The same form was sent before, or at this very moment by another request (the unique
         # key lets only one write in): answer the write it made.
         return Write.objects.get(idempotency_key=idempotency_key)
-    _start_after_commit([write.pk])
+    _start_after_commit([write.pk], countdown=max(0.0, hold))
     return write
 
 
@@ -167,10 +170,10 @@ def bulk_update(
     return job
 
 
-def _start_after_commit(write_ids: list[int]) -> None:
-    """After commit, start a task per write. The outbox row is the truth: when the broker
-    cannot be reached, the write stays queued with QUEUE_UNREACHABLE as its last error (the
-    page says so) and beat's sweep starts it once the queue is back."""
+def _start_after_commit(write_ids: list[int], *, countdown: float = 0.0) -> None:
+    """After commit, start a task per write (`countdown` seconds later). The outbox row is the
+    truth: when the broker cannot be reached, the write stays queued with QUEUE_UNREACHABLE as
+    its last error (the page says so) and beat's sweep starts it once the queue is back."""
 
     def start() -> None:
         from apps.writes.tasks import send_write
@@ -178,7 +181,10 @@ def _start_after_commit(write_ids: list[int]) -> None:
         Write.objects.filter(pk__in=write_ids).update(enqueued_at=timezone.now())
         try:
             for write_id in write_ids:
-                send_write.delay(write_id)
+                if countdown > 0:
+                    send_write.apply_async((write_id,), countdown=countdown)
+                else:
+                    send_write.delay(write_id)
         except BROKER_ERRORS as error:
             log.warning("queue unreachable; writes %s wait for the sweep: %s", write_ids, error)
             Write.objects.filter(pk__in=write_ids, state=Write.State.QUEUED).update(
@@ -209,6 +215,27 @@ def write_retry(*, write_id: int, overwrite: bool = False) -> Write:
         _start_after_commit([write.pk])
     write.refresh_from_db()  # as the start after commit left it (enqueued or not)
     return write
+
+
+def write_undo(*, write_id: int, user: Requester) -> bool:
+    """Take back a one-click change its person made: discarded while no attempt to send it
+    has begun (it waits out its hold in the queue), so nothing reaches MiniCRM. False when it
+    is too late (sent, being sent, or not this person's)."""
+    with transaction.atomic():
+        write = Write.objects.select_for_update().filter(pk=write_id).first()
+        if (
+            write is None
+            or write.state != Write.State.QUEUED
+            or write.attempts > 0
+            or not isinstance(user, User)
+            or write.requested_by_id != user.pk
+        ):
+            return False
+        write.state = Write.State.DISCARDED
+        write.result = {**(write.result or {}), "undone": True}
+        write.save()
+        _start_next_after_commit(write)
+    return True
 
 
 def write_discard(*, write_id: int) -> Write:

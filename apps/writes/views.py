@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from apps.core.export import FORMATS, export_name, export_response
 from apps.core.http import HtmxHttpRequest, safe_next
@@ -19,7 +19,8 @@ from apps.core.selectors import module_list
 from apps.writes.forms import AuditFilterForm
 from apps.writes.models import BulkJob, Write
 from apps.writes.selectors import audit_rows, audit_writes, bulk_job_progress, queue_status
-from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry
+from apps.writes.feedback import undo_forget
+from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry, write_undo
 
 SHOWN = 100
 
@@ -70,6 +71,19 @@ def discard(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
     if write.state == Write.State.DISCARDED:
         messages.info(request, _("The change was discarded; MiniCRM keeps its own value."))
     return redirect(safe_next(request, reverse("writes:queue")))
+
+
+@require_POST
+def undo(request: HtmxHttpRequest, write_id: int) -> HttpResponse:
+    """Undo a one-click change while it waits out its hold: nothing reaches MiniCRM. Back to
+    the page it was made on, which shows the value as it was."""
+    undo_forget(request)
+    if write_undo(write_id=write_id, user=request.user):
+        messages.success(request, _("Undone: nothing was sent to MiniCRM."))
+    else:
+        messages.error(request, _("Too late to undo: the change has already gone to MiniCRM."))
+    back = safe_next(request, reverse("writes:queue"))
+    return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
 
 
 def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:

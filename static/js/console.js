@@ -125,4 +125,35 @@
       event.preventDefault();
     }
   });
+  // <div data-undo-until="1764755000">: Undo for a one-click change, offered until that Unix
+  // time (the change waits in the queue till then). The seconds left count down; then it
+  // goes, as the change is on its way to MiniCRM.
+  var undoTimer = null;
+  function undoCountdown() {
+    var bar = document.querySelector("[data-undo-until]");
+    if (!bar) {
+      window.clearInterval(undoTimer);
+      undoTimer = null;
+      return;
+    }
+    var left = Math.ceil(Number(bar.getAttribute("data-undo-until")) - Date.now() / 1000);
+    if (left <= 0) {
+      bar.removeAttribute("data-undo-until");
+      bar.className = "";
+      bar.textContent = "";
+      return;
+    }
+    var shown = bar.querySelector(".undo-left");
+    if (shown) {
+      shown.textContent = shown.textContent.replace(/\d+/, String(left));
+    }
+  }
+  function undoWatch() {
+    if (undoTimer === null && document.querySelector("[data-undo-until]")) {
+      undoTimer = window.setInterval(undoCountdown, 500);
+      undoCountdown();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", undoWatch);
+  document.addEventListener("htmx:afterSettle", undoWatch);
 })();

@@ -59,6 +59,7 @@ def console_rig(
         MINICRM_API_KEY=sandbox.api_key,
         MINICRM_RATE_LIMIT=BIG_RATE_LIMIT,
         REDIS_URL=server.url,
+        UNDO_SECONDS=0,  # a test of Undo sets its own
     )
     overrides.enable()
     previous_broker = celery_app.conf.broker_write_url

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from apps.cards.selectors import module_listed
@@ -57,6 +57,25 @@ def test_a_card_page_updates_itself_when_the_card_changes_in_minicrm(
 EVENTS_MODULE = 24  # Rendezvények (demo seed): Jelentkezett, Visszaigazolva, Részt vett, Lemondta
 
 
+def drag(page: Page, tile: Locator, column: Locator) -> None:
+    """Drag a board tile by its name onto the first card of another column, as a person
+    moves a mouse."""
+    handle = tile.locator(".board-card-name").bounding_box()
+    drop = column.locator("li.board-card").first.bounding_box()
+    assert handle and drop
+    page.mouse.move(handle["x"] + 5, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    end_x, end_y = drop["x"] + drop["width"] / 2, drop["y"] + drop["height"] / 2
+    for step in range(1, 21):  # Sortable follows the pointer as a person moves it
+        page.mouse.move(
+            handle["x"] + (end_x - handle["x"]) * step / 20,
+            handle["y"] + (end_y - handle["y"]) * step / 20,
+        )
+        page.wait_for_timeout(20)
+    page.mouse.move(end_x, end_y + 5)
+    page.mouse.up()
+
+
 def test_a_card_dragged_to_another_column_of_the_board_changes_status_in_minicrm(
     logged_in: Page, console_rig: QueueRig
 ) -> None:
@@ -73,20 +92,7 @@ def test_a_card_dragged_to_another_column_of_the_board_changes_status_in_minicrm
     target_status = int(target.locator("ol").get_attribute("data-board-status") or 0)
     before = console_rig.sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"]
 
-    handle = tile.locator(".board-card-name").bounding_box()
-    drop = target.locator("li.board-card").first.bounding_box()
-    assert handle and drop
-    page.mouse.move(handle["x"] + 5, handle["y"] + handle["height"] / 2)
-    page.mouse.down()
-    end_x, end_y = drop["x"] + drop["width"] / 2, drop["y"] + drop["height"] / 2
-    for step in range(1, 21):  # Sortable follows the pointer as a person moves it
-        page.mouse.move(
-            handle["x"] + (end_x - handle["x"]) * step / 20,
-            handle["y"] + (end_y - handle["y"]) * step / 20,
-        )
-        page.wait_for_timeout(20)
-    page.mouse.move(end_x, end_y + 5)
-    page.mouse.up()
+    drag(page, tile, target)
 
     moved = target.locator(f"#board-card-{card_id}")
     expect(moved).to_be_visible()
@@ -99,3 +105,42 @@ def test_a_card_dragged_to_another_column_of_the_board_changes_status_in_minicrm
     write = Write.objects.get(target_id=card_id)
     assert write.payload == {"StatusId": target_status}
     assert errors == []
+
+
+def test_a_board_drag_can_be_undone_while_it_waits_and_lands_after(
+    logged_in: Page, console_rig: QueueRig
+) -> None:
+    eventually(lambda: module_listed(category_id=EVENTS_MODULE), timeout=120)
+    sandbox = console_rig.sandbox
+    page = logged_in
+    with override_settings(UNDO_SECONDS=4):
+        page.goto(f"/modules/{EVENTS_MODULE}/board/")
+        source = page.locator("section.board-column").nth(0)
+        target = page.locator("section.board-column").nth(1)
+        tile = source.locator("li.board-card").first
+        card_id = int(tile.get_attribute("data-card") or 0)
+        before = sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"]
+
+        # Undone within the wait: nothing reaches MiniCRM, the card is back where it was.
+        drag(page, tile, target)
+        expect(target.locator(f"#board-card-{card_id}.pending")).to_be_visible()
+        bar = page.locator("#undo-bar.undo-bar")
+        expect(bar).to_contain_text("moved to")
+        expect(bar.locator(".undo-left")).to_contain_text(" s to undo")
+        bar.get_by_role("button", name="Undo").click()
+        expect(page.locator(".messagelist")).to_contain_text("Undone")
+        expect(source.locator(f"#board-card-{card_id}")).to_be_visible()
+        expect(target.locator(f"#board-card-{card_id}")).to_have_count(0)
+        page.wait_for_timeout(5_000)  # longer than the wait: the write would have gone by now
+        assert sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"] == before
+        assert Write.objects.get(target_id=card_id).state == Write.State.DISCARDED
+
+        # Left alone, the change goes once its wait is over, and Undo goes with it.
+        drag(page, source.locator(f"#board-card-{card_id}"), target)
+        expect(page.locator("#undo-bar.undo-bar")).to_be_visible()
+        eventually(
+            lambda: sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"] != before,
+            timeout=30,
+        )
+        expect(page.locator("#undo-bar.undo-bar")).to_have_count(0)
+        assert Write.objects.filter(target_id=card_id, state=Write.State.DONE).count() == 1

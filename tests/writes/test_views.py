@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,9 +18,9 @@ from pytest_django.fixtures import Settings
 
 from apps.writes.models import BulkJob, Write
 from apps.writes.services import QUEUE_UNREACHABLE
-from tests.conftest import Sandbox, free_port
+from tests.conftest import Sandbox, SandboxStarter, free_port
+from tests.viewsupport import console_at, dom, is_full_page, messages_of, send, use_broker
 from tests.viewsupport import doc as doc  # the view tests' fixtures, re-exported
-from tests.viewsupport import dom, is_full_page, messages_of, send, use_broker
 from tests.viewsupport import hungarian as hungarian
 from tests.viewsupport import staff_user as staff_user
 from tests.viewsupport import user_client as user_client
@@ -488,3 +489,97 @@ def test_retry_with_the_queue_down_says_the_change_waits_for_it(
         "sent to MiniCRM when the queue is back."
     ]
     assert count(dom(page), "queued") == "1"
+
+
+# -- undo of a one-click change ----------------------------------------------------------------
+
+
+CARD = 2056  # a card of the doc seed, "Feldolgozásra vár" (2622)
+WON, WON_LABEL = 2623, "Sikeres"
+
+
+@pytest.fixture
+def own(settings: Settings, sandbox_factory: SandboxStarter, redis_url: str) -> Iterator[Sandbox]:
+    """A doc sandbox of the test's own: its changes land."""
+    yield from console_at(settings, sandbox_factory("doc"), redis_url)
+
+
+def sandbox_status(sandbox: Sandbox, card_id: int) -> str:
+    return str(sandbox.get(f"/Api/R3/Project/{card_id}").json()["StatusId"])
+
+
+def test_a_status_pill_waits_with_undo_and_undo_sends_nothing(
+    user_client: Client, own: Sandbox, settings: Settings
+) -> None:
+    settings.UNDO_SECONDS = 30
+    before = sandbox_status(own, CARD)
+
+    changed = user_client.post(f"/cards/{CARD}/status/", {"status": str(WON)}, follow=True)
+
+    bar = dom(changed).by_id("undo-bar")
+    assert "undo-bar" in bar.classes
+    assert bar.find("span").text.startswith("Status changed to")
+    write = Write.objects.get(target_id=CARD)
+    assert write.state == Write.State.QUEUED
+    assert write.next_attempt_at > timezone.now() + timedelta(seconds=25)
+    assert send(write).state == Write.State.QUEUED  # held: a worker leaves it be
+    form = bar.find("form")
+    assert form.attrs["action"] == f"/queue/{write.pk}/undo/"
+    next_url = form.find("input", name="next").attrs["value"]
+    assert next_url == f"/cards/{CARD}/"
+
+    undone = user_client.post(form.attrs["action"], {"next": next_url}, follow=True)
+
+    assert messages_of(undone) == ["Undone: nothing was sent to MiniCRM."]
+    assert "undo-bar" not in dom(undone).by_id("undo-bar").classes
+    write.refresh_from_db()
+    assert write.state == Write.State.DISCARDED
+    settings.UNDO_SECONDS = 0
+    assert send(write).state == Write.State.DISCARDED
+    assert sandbox_status(own, CARD) == before
+
+
+def test_after_its_wait_the_change_lands_and_undo_is_too_late(
+    user_client: Client, own: Sandbox, settings: Settings
+) -> None:
+    settings.UNDO_SECONDS = 30
+    user_client.post(f"/cards/{CARD}/status/", {"status": str(WON)})
+    write = Write.objects.get(target_id=CARD)
+    Write.objects.filter(pk=write.pk).update(next_attempt_at=timezone.now())  # the wait is over
+
+    assert send(write).state == Write.State.DONE
+    assert sandbox_status(own, CARD) == WON_LABEL
+    page = dom(user_client.get(f"/cards/{CARD}/"))
+    assert "undo-bar" not in page.by_id("undo-bar").classes  # no longer offered
+    late = user_client.post(f"/queue/{write.pk}/undo/", {"next": f"/cards/{CARD}/"}, follow=True)
+    assert messages_of(late) == ["Too late to undo: the change has already gone to MiniCRM."]
+    write.refresh_from_db()
+    assert write.state == Write.State.DONE
+
+
+def test_only_its_own_person_undoes_a_change(
+    user_client: Client, own: Sandbox, settings: Settings, django_user_model: type[User]
+) -> None:
+    settings.UNDO_SECONDS = 30
+    user_client.post(f"/cards/{CARD}/status/", {"status": str(WON)})
+    write = Write.objects.get(target_id=CARD)
+    other = django_user_model.objects.create_user("masik", password="x" * 12)
+    user_client.force_login(other)
+
+    answer = user_client.post(f"/queue/{write.pk}/undo/", follow=True)
+
+    assert messages_of(answer) == ["Too late to undo: the change has already gone to MiniCRM."]
+    write.refresh_from_db()
+    assert write.state == Write.State.QUEUED
+    assert user_client.get(f"/queue/{write.pk}/undo/").status_code == 405
+
+
+def test_undo_in_hungarian(hungarian: Client, own: Sandbox, settings: Settings) -> None:
+    settings.UNDO_SECONDS = 30
+    changed = hungarian.post(f"/cards/{CARD}/status/", {"status": str(WON)}, follow=True)
+
+    bar = dom(changed).by_id("undo-bar")
+    assert bar.find("button").text == "Visszavonás"
+    assert bar.find("span", class_="undo-left").text.endswith("mp a visszavonásra")
+    undone = hungarian.post(bar.find("form").attrs["action"], follow=True)
+    assert messages_of(undone) == ["Visszavonva: semmi sem ment el a MiniCRM-be."]
