@@ -132,13 +132,12 @@ def undo_offer(request: HttpRequest) -> UndoOffer | None:
     if not isinstance(offer, dict):
         return None
     until = datetime.fromtimestamp(float(offer.get("until") or 0), tz=UTC)
-    waiting = Write.objects.filter(
-        pk=offer.get("write"), state=Write.State.QUEUED, attempts=0
-    ).exists()
+    write_id = int(offer.get("write") or 0)
+    waiting = Write.objects.filter(pk=write_id, state=Write.State.QUEUED, attempts=0).exists()
     if until <= timezone.now() or not waiting:
         request.session.pop(UNDO_SESSION_KEY, None)
         return None
-    return UndoOffer(int(offer["write"]), str(offer.get("text") or ""), until)
+    return UndoOffer(write_id, str(offer.get("text") or ""), until)
 
 
 def undo_forget(request: HttpRequest) -> None:

@@ -16,10 +16,10 @@ from apps.core.export import FORMATS, export_name, export_response
 from apps.core.http import HtmxHttpRequest, safe_next
 from apps.core.permissions import admin_only
 from apps.core.selectors import module_list
+from apps.writes.feedback import undo_forget
 from apps.writes.forms import AuditFilterForm
 from apps.writes.models import BulkJob, Write
 from apps.writes.selectors import audit_rows, audit_writes, bulk_job_progress, queue_status
-from apps.writes.feedback import undo_forget
 from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry, write_undo
 
 SHOWN = 100
