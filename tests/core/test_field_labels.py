@@ -4,6 +4,7 @@ Hungarian, against the doc sandbox."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,11 +13,22 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings
 
 from apps.core.models import FieldLabel
 from apps.core.services import field_labels_save
+from apps.writes.models import Write
 from tests.conftest import Sandbox
-from tests.viewsupport import Node, dom, errors_of, form_data, logged_in
+from tests.viewsupport import (
+    Node,
+    dom,
+    errors_of,
+    form_data,
+    logged_in,
+    minicrm_away,
+    mirror_console,
+    mirror_fill,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +251,60 @@ def test_a_page_reads_the_labels_once_however_many_fields_it_names(
     assert dom(response).by_id("row-Name").find("label").text.rstrip(":") == "Title"
     reads = [q["sql"] for q in queries.captured_queries if "core_fieldlabel" in q["sql"]]
     assert len(reads) == 1
+
+
+def test_a_card_s_history_names_the_changed_field_by_its_label(
+    admin_browser: Client, user_client: Client, doc: Sandbox
+) -> None:
+    field_labels_save(entity=str(SALES), labels={QUALIFICATION: ("Lead quality", "Minőség")})
+    form = dom(user_client.get(f"/cards/{CARD}/change/")).find("form", class_="schema-form")
+    user_client.post(f"/cards/{CARD}/change/", form_data(form, **{QUALIFICATION: "3102"}))
+    assert Write.objects.filter(target_id=CARD).exists()
+
+    history = dom(user_client.get(f"/cards/{CARD}/")).by_id("card-history").text
+    assert "Lead quality: VIP → Célcsoport" in history
+    in_hungarian(user_client)
+    history = dom(user_client.get(f"/cards/{CARD}/")).by_id("card-history").text
+    assert "Minőség: VIP → Célcsoport" in history
+
+
+def test_a_person_s_page_names_its_fields_by_their_labels(
+    admin_browser: Client, user_client: Client
+) -> None:
+    save_labels(admin_browser, "Person", Email__en="Work email", Email__hu="Munkahelyi email")
+    assert FieldLabel.objects.filter(entity="Person", field_name="Email").exists()
+
+    def row_names() -> list[str]:
+        page = dom(user_client.get("/contacts/7506/"))
+        return [th.text for th in page.find("table", class_="fields").find_all("th")]
+
+    assert "Work email" in row_names()
+    in_hungarian(user_client)
+    assert "Munkahelyi email" in row_names()
+
+
+@pytest.fixture
+def on_the_mirror(settings: Settings, sandbox_doc: Sandbox, redis_url: str) -> Iterator[Sandbox]:
+    """The console on a mirror filled from the doc sandbox, MiniCRM away afterwards."""
+    for sandbox in mirror_console(settings, sandbox_doc, redis_url):
+        mirror_fill()
+        minicrm_away(settings)
+        yield sandbox
+
+
+def test_on_the_mirror_labels_are_named_and_shown_without_asking_minicrm(
+    on_the_mirror: Sandbox, admin_account: User, user_client: Client
+) -> None:
+    admin_browser = logged_in(Client(), admin_account)
+    saved = save_labels(
+        admin_browser, **{f"{QUALIFICATION}__en": "Lead quality", "UserId__hu": "Felelős"}
+    )
+    assert saved.status_code == 302
+
+    page = changelist(user_client)
+    assert field_filter_label(page) == "Lead quality"
+    assert card_field_name(user_client) == "Lead quality"
+    in_hungarian(user_client)
+    page = changelist(user_client)
+    assert page.by_id("column-owner").text == "Felelős"
+    assert page.find("label", for_="id_owner").text == "Felelős"
