@@ -16,6 +16,7 @@ from apps.cards.selectors import (
     STATUS_GROUPS,
     CardFilters,
     card_form_names,
+    column_label,
     searchable_fields,
 )
 from apps.core.fieldviews import field_label
@@ -51,6 +52,8 @@ def _module_choices(form: forms.Form, schema: Schema, *, editing: bool = False) 
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
     _choices(form, "status", [("", "—"), *((str(k), v) for k, v in statuses.items())])
     _choices(form, "owner", [("", "—"), *((str(k), v) for k, v in owners.items())])
+    for name in ("status", "owner"):
+        form.fields[name].label = column_label(schema, name, form.fields[name].label)
     specs = searchable_fields(schema)
     if editing:
         offered = set(card_form_names(schema))
@@ -119,7 +122,12 @@ class CardFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
+        self.schema = schema
         _module_choices(self, schema)
+
+    def columns(self) -> list[tuple[str, str]]:
+        """The changelist's columns (`o`'s keys) and their headers."""
+        return [(key, column_label(self.schema, key, label)) for key, label in COLUMNS]
 
     def filters(self) -> CardFilters:
         """The filters that are valid; a value that is not (see `ignored`) is left out."""

@@ -173,6 +173,23 @@ def card_schema(*, category_id: int) -> Schema:
     return minicrm_client().schemas.project(category_id)
 
 
+# The field each of the changelist's columns shows.
+COLUMN_FIELDS = {
+    "name": "Name",
+    "status": "StatusId",
+    "owner": "UserId",
+    "company": "BusinessId",
+    "updated": "UpdatedAt",
+}
+
+
+def column_label(schema: Schema, key: str, default: Any) -> str:
+    """A changelist column's header: the label an administrator gave its field, else the
+    column's own short name."""
+    spec = schema.fields.get(COLUMN_FIELDS.get(key, ""))
+    return field_label(spec, default=str(default)) if spec is not None else str(default)
+
+
 def searchable_fields(schema: Schema) -> list[FieldSpec]:
     """Fields a changelist can search by (MiniCRM filters on any schema field)."""
     return [
@@ -315,11 +332,11 @@ def card_export(*, category_id: int, filters: CardFilters) -> CardExport | None:
     ]
     header = [
         "Id",
-        str(_("Name")),
-        str(_("Status")),
-        str(_("Owner")),
-        str(_("Company")),
-        str(_("Updated")),
+        column_label(schema, "name", _("Name")),
+        column_label(schema, "status", _("Status")),
+        column_label(schema, "owner", _("Owner")),
+        column_label(schema, "company", _("Company")),
+        column_label(schema, "updated", _("Updated")),
         *(field_label(spec) for spec in specs),
     ]
 

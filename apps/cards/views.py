@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.cards.forms import (
-    COLUMNS,
     BoardMoveForm,
     BulkActionForm,
     CardFilterForm,
@@ -76,7 +75,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "filtered": applied.narrowing,  # an empty list says which it is: filtered or empty
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
-        "columns": COLUMNS,
+        "columns": filters.columns(),
         "nav_module_id": category_id,
         "freshness": card_list_freshness(page=page),
     }

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from minicrm.resources.schema import FieldSpec, Schema
@@ -54,10 +56,63 @@ STANDARD_LABELS = {
 }
 
 
-def field_label(spec: FieldSpec) -> str:
-    """The label people read for a field: MiniCRM's own fields translated, others as named."""
+class NamedFields:
+    """The labels administrators gave fields, read once (one query) when a page first needs
+    one: {(owner, field name): (English, Hungarian)}."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[str, str], tuple[str, str]] | None = None
+
+    def get(self, owner: str, name: str) -> tuple[str, str] | None:
+        if self._labels is None:
+            from apps.core.models import FieldLabel
+
+            rows = FieldLabel.objects.values_list("entity", "field_name", "label_en", "label_hu")
+            self._labels = {(entity, field): (en, hu) for entity, field, en, hu in rows}
+        return self._labels.get((owner, name))
+
+
+# One per request (set when it starts, dropped when it ends, in apps.core.apps); outside a
+# request (a task, a command) fields keep their default labels and nothing is read.
+_named: ContextVar[NamedFields | None] = ContextVar("named_fields", default=None)
+
+
+def named_fields_start(**_kwargs: Any) -> None:
+    """A new request reads the administrators' labels afresh (once, when first needed)."""
+    _named.set(NamedFields())
+
+
+def named_fields_end(**_kwargs: Any) -> None:
+    _named.set(None)
+
+
+def named_fields_forget() -> None:
+    """Labels were just saved: the rest of this request reads them again."""
+    if _named.get() is not None:
+        _named.set(NamedFields())
+
+
+def default_field_label(spec: FieldSpec) -> str:
+    """A field's label when no administrator named it: MiniCRM's own fields translated,
+    others their name made readable."""
     label = STANDARD_LABELS.get(spec.name)
     return str(label) if label is not None else spec.label
+
+
+def field_label(spec: FieldSpec, *, default: str | None = None) -> str:
+    """The label people read for a field, the one place a field is named: the administrator's
+    label in the active language (Hungarian when the page is Hungarian and one is set, else
+    the English one), else `default` if given (a column's own short name), else the default
+    label."""
+    named = _named.get()
+    labels = named.get(spec.owner, spec.name) if named is not None and spec.owner else None
+    if labels is not None:
+        english, hungarian = labels
+        if hungarian and (get_language() or "").startswith("hu"):
+            return hungarian
+        if english:
+            return english
+    return str(default) if default is not None else default_field_label(spec)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Reads the whole console shares: its configuration, MiniCRM's modules, the header gauges."""
+"""Reads the whole console shares: its configuration, MiniCRM's modules, the header gauges,
+the fields administrators name."""
 
 import functools
 import zoneinfo
@@ -11,12 +12,13 @@ from django.conf import settings
 
 from apps.core.errors import failure_of
 from apps.core.minicrm import minicrm_budget, minicrm_client
-from apps.core.models import Profile
+from apps.core.models import FieldLabel, Profile
 from apps.core.parallel import in_gather
 from apps.core.readcache import cached_json
 from apps.mirror.models import Module as MirrorModule
 from apps.writes.models import Write
 from minicrm import MiniCRMError, NotFound
+from minicrm.resources.schema import FieldSpec, Schema
 
 
 @dataclass(frozen=True)
@@ -192,3 +194,72 @@ def time_zones(*, keep: str = "") -> list[str]:
     if keep and keep not in zones and keep in zoneinfo.available_timezones():
         zones.append(keep)
     return zones
+
+
+# -- field labels -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledEntity:
+    """What administrators name fields of: a module's cards, companies or persons."""
+
+    key: str  # a module's id ("20"), Business or Person (FieldLabel.entity, FieldSpec.owner)
+    title: str
+
+
+def field_label_entities() -> list[LabelledEntity]:
+    """Every module (when MiniCRM's modules can be listed), then companies and persons."""
+    from django.utils.translation import gettext as _
+
+    try:
+        modules = modules_all()
+    except (MiniCRMError, redis.RedisError):
+        modules = []
+    return [
+        *(LabelledEntity(str(module.id), module.name) for module in modules),
+        LabelledEntity("Business", _("Companies")),
+        LabelledEntity("Person", _("Persons")),
+    ]
+
+
+@dataclass(frozen=True)
+class EntityFields:
+    """An entity's schema fields, each with the labels administrators gave it (blank: none);
+    `problem` is the kind of failure (see `failure_of`) when the schema cannot be read."""
+
+    fields: list[FieldSpec]
+    labels: dict[str, tuple[str, str]]  # {field name: (English, Hungarian)}
+    problem: str = ""
+
+
+def _entity_schema(entity: str) -> Schema:
+    from apps.mirror import store
+    from apps.mirror.models import Schema as MirrorSchema
+
+    if entity in ("Business", "Person"):
+        if settings.MIRROR_ENABLED:
+            row = MirrorSchema.objects.filter(entity=entity).first()
+            if row is not None and row.data:
+                return Schema.parse(entity, row.data)
+        return minicrm_client().schemas.contact(entity)
+    category_id = int(entity)
+    if settings.MIRROR_ENABLED:
+        held = store.module_field_schema(category_id)
+        if held is not None:
+            return held
+    return minicrm_client().schemas.project(category_id)
+
+
+def entity_fields(*, entity: str) -> EntityFields:
+    """The fields of one entity of `field_label_entities`, in the schema's order."""
+    labels = {
+        name: (english, hungarian)
+        for name, english, hungarian in FieldLabel.objects.filter(entity=entity).values_list(
+            "field_name", "label_en", "label_hu"
+        )
+    }
+    try:
+        schema = _entity_schema(entity)
+    except (MiniCRMError, redis.RedisError) as error:
+        return EntityFields([], labels, failure_of(error)[1])
+    return EntityFields(list(schema.fields.values()), labels)

@@ -3,28 +3,33 @@ and the administrators' settings page."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.dashboard import dashboard
-from apps.core.forms import PreferencesForm
+from apps.core.forms import FieldLabelsForm, PreferencesForm
 from apps.core.http import HtmxHttpRequest
 from apps.core.middleware import TIMEZONE_SESSION_KEY
 from apps.core.permissions import admin_only
 from apps.core.selectors import (
     COMMON_ZONES,
     console_status,
+    entity_fields,
+    field_label_entities,
     minicrm_backend_get,
     minicrm_user_id,
     minicrm_users,
     time_zones,
 )
-from apps.core.services import minicrm_schema_refresh, minicrm_user_set
+from apps.core.services import field_labels_save, minicrm_schema_refresh, minicrm_user_set
 
 
 def home(request: HtmxHttpRequest) -> HttpResponse:
@@ -98,7 +103,40 @@ def _language_set(response: HttpResponse, language: str) -> None:
 
 @admin_only
 def console_settings(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "core/settings.html", {"backend": minicrm_backend_get()})
+    """The MiniCRM backend, the schema's refresh, users, and the labels of one entity's
+    fields (`?labels=<module id|Business|Person>`, the first module by default; a Save
+    stores that entity's labels and nothing else)."""
+    entities = field_label_entities()
+    posting = request.method == "POST"
+    asked = (request.POST if posting else request.GET).get("entity" if posting else "labels")
+    chosen = next((e for e in entities if e.key == asked), None)
+    status = 200
+    if chosen is None:
+        if posting or asked:
+            messages.error(request, _("There are no such fields: choose from the list."))
+            status = 400 if posting else 200
+        chosen = entities[0]
+    fields = entity_fields(entity=chosen.key)
+    form = FieldLabelsForm(
+        request.POST if posting and status == 200 else None,
+        entity=chosen.key,
+        fields=fields.fields,
+        labels=fields.labels,
+    )
+    if form.is_valid():
+        field_labels_save(entity=chosen.key, labels=form.labels())
+        messages.success(request, _("Field labels of %(entity)s saved.") % {"entity": chosen.title})
+        return redirect(f"{reverse('core:settings')}?{urlencode({'labels': chosen.key})}")
+    if form.is_bound:
+        status = 400
+    context = {
+        "backend": minicrm_backend_get(),
+        "entities": entities,
+        "chosen": chosen,
+        "labels_form": form,
+        "labels_problem": fields.problem,
+    }
+    return render(request, "core/settings.html", context, status=status)
 
 
 @admin_only

@@ -150,11 +150,14 @@ class FieldSpec:
     read_only: bool = False
     create_only: bool = False
     raw_type: str = ""
+    # Whose field it is, as admins name fields: a module's id for a card, Business or Person.
+    owner: str = ""
 
     @classmethod
-    def from_schema(cls, entity: str, name: str, value: Any) -> FieldSpec:
+    def from_schema(cls, entity: str, name: str, value: Any, *, owner: str = "") -> FieldSpec:
         common: dict[str, Any] = {
             "name": name,
+            "owner": owner,
             "label": humanize(name),
             "required": name in REQUIRED.get(entity, set()),
             "read_only": name in READ_ONLY.get(entity, set()),
@@ -388,6 +391,13 @@ class SchemaValidationError(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
 
 
+def schema_owner(entity: str, category_id: int | None = None) -> str:
+    """Whose fields a schema describes: a module's id ("20") for cards, else the entity."""
+    if entity == "Project":
+        return "" if category_id is None else str(category_id)
+    return entity
+
+
 @dataclass(frozen=True)
 class Schema:
     entity: str  # Person, Business or Project
@@ -396,10 +406,14 @@ class Schema:
 
     @classmethod
     def parse(cls, entity: str, data: dict[str, Any], category_id: int | None = None) -> Schema:
-        fields = {name: FieldSpec.from_schema(entity, name, value) for name, value in data.items()}
+        owner = schema_owner(entity, category_id)
+        fields = {
+            name: FieldSpec.from_schema(entity, name, value, owner=owner)
+            for name, value in data.items()
+        }
         if entity in ("Person", "Business") and "Type" not in fields:
             # Writes name the kind of a new contact, though the schema does not list it.
-            fields["Type"] = FieldSpec.from_schema(entity, "Type", "Text(16)")
+            fields["Type"] = FieldSpec.from_schema(entity, "Type", "Text(16)", owner=owner)
         return cls(entity, category_id, fields)
 
     @property

@@ -1,4 +1,5 @@
-"""Template helpers of the console: MiniCRM's local times, and query strings that keep filters."""
+"""Template helpers of the console: MiniCRM's local times, fields by their labels, and query
+strings that keep filters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from django import template
 from django.http import QueryDict
 from django.utils import timezone
 
-from apps.core.fieldviews import minicrm_aware
+from apps.core.fieldviews import (
+    STANDARD_LABELS,
+    default_field_label,
+    field_label,
+    minicrm_aware,
+)
 
 register = template.Library()
 
@@ -18,6 +24,20 @@ register = template.Library()
 def aware(value: Any) -> Any:
     """A naive MiniCRM time as an aware one, so `|date` shows it in the user's time zone."""
     return minicrm_aware(value) if isinstance(value, datetime) else value
+
+
+@register.filter
+def field_name(schema: Any, name: str) -> str:
+    """A field of the schema as people read it (`{{ card.schema|field_name:"StatusId" }}`):
+    an administrator's label, else the default one."""
+    spec = schema.fields.get(name) if schema is not None else None
+    return field_label(spec) if spec is not None else str(STANDARD_LABELS.get(name, name))
+
+
+@register.filter
+def default_label(spec: Any) -> str:
+    """A field's label when no administrator has named it."""
+    return default_field_label(spec)
 
 
 @register.filter
