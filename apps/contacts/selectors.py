@@ -36,12 +36,12 @@ from apps.mirror.models import Schema as MirrorSchema
 from apps.mirror.models import SyncState
 from apps.mirror.selectors import Freshness, contact_row, mirror_here, mirror_on
 from apps.mirror.services import CONTACTS, contact_fetch, module_key
-from apps.writes.models import Write
 from apps.writes.selectors import (
     HistoryEntry,
+    WriteRow,
     object_history,
+    object_writes,
     pending_values,
-    writes_for_object,
 )
 from minicrm import NotFound
 from minicrm.resources.schema import Schema
@@ -253,7 +253,7 @@ class ContactDetail:
     business: Contact | None  # a person's company
     people: list[ContactSummary]  # a company's persons
     cards: list[ModuleCards]  # the company's (or person's) cards, module by module
-    writes: list[Write] = field(default_factory=list)
+    writes: list[WriteRow] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
     row: MirrorContact | None = None  # the mirror's copy the page shows (None without one)
@@ -328,7 +328,7 @@ def contact_detail(*, contact_id: int, deadline: PageDeadline | None = None) -> 
         business=business,
         people=people or [],
         cards=[group for module in modules if (group := cards.get(module.id)) is not None],
-        writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        writes=object_writes(target_type="contact", target_id=contact_id),
         timeline=object_history(
             target_type="contact", target_id=contact_id, schema=schema, extra=[]
         ),
@@ -562,7 +562,7 @@ def _contact_detail_live(contact_id: int, deadline: PageDeadline) -> ContactDeta
             for module in modules
             if (group := rest.results.get(f"cards:{module.id}")) is not None
         ],
-        writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        writes=object_writes(target_type="contact", target_id=contact_id),
         timeline=object_history(
             target_type="contact", target_id=contact_id, schema=schema, extra=[]
         ),

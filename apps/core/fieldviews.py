@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from minicrm.resources.schema import FieldSpec, Schema
+from minicrm.resources.schema import FieldSpec, Schema, humanize
 from minicrm.types import to_date, to_datetime
 
 # Bookkeeping fields MiniCRM keeps on every record: shown apart, never edited in forms.
@@ -48,10 +48,19 @@ STANDARD_LABELS = {
     "UserId": _("Owner"),
     "ReferenceId": _("Reference"),
     "Deleted": _("Deleted"),
+    "Comment": _("Comment"),
+    "Deadline": _("Deadline"),
     "CreatedAt": _("Created at"),
     "UpdatedAt": _("Updated at"),
     "StatusUpdatedAt": _("Status updated at"),
 }
+
+
+def name_label(name: str) -> str:
+    """A field's label when no schema describes it: MiniCRM's own fields translated, others
+    by their humanized name."""
+    label = STANDARD_LABELS.get(name)
+    return str(label) if label is not None else humanize(name)
 
 
 def field_label(spec: FieldSpec) -> str:

@@ -9,8 +9,7 @@ from apps.cards.selectors import card_get, card_schema
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import cached_json
 from apps.orders.models import OrderRecord
-from apps.writes.models import Write
-from apps.writes.selectors import writes_for_object
+from apps.writes.selectors import WriteRow, object_writes
 from minicrm.resources.schema import Schema
 from minicrm.types import Order
 
@@ -52,5 +51,5 @@ def order_custom_schema(order: Order) -> Schema | None:
     return card_schema(category_id=card_get(card_id=order.project_id).category_id)
 
 
-def order_writes(*, order_id: int) -> list[Write]:
-    return list(writes_for_object(target_type="order", target_id=order_id))
+def order_writes(*, order_id: int) -> list[WriteRow]:
+    return object_writes(target_type="order", target_id=order_id)
