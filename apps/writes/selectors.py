@@ -41,6 +41,18 @@ class FieldChange:
     href: str = ""  # the page of the contact or company the new value names
 
 
+def change_text(change: FieldChange) -> str:
+    """A change as one line of text (for files): "Status: Érdeklődő → Elvesztett"."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return "" if value is None else str(value)
+
+    old = text(change.old)
+    return f"{change.label}: {old + ' → ' if old else ''}{text(change.new)}"
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One line of an object's history: a change made through the console, or a status

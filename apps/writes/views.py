@@ -18,7 +18,13 @@ from apps.core.permissions import admin_only
 from apps.core.selectors import module_list
 from apps.writes.forms import AuditFilterForm
 from apps.writes.models import BulkJob, Write
-from apps.writes.selectors import audit_writes, bulk_job_progress, queue_status, write_rows
+from apps.writes.selectors import (
+    audit_writes,
+    bulk_job_progress,
+    change_text,
+    queue_status,
+    write_rows,
+)
 from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry
 
 SHOWN = 100
@@ -112,7 +118,7 @@ def audit(request: HtmxHttpRequest) -> HttpResponseBase:
                 row.entry.who,
                 row.write.target_label,
                 row.entry.what,
-                "; ".join(f"{c.label}: {c.old} → {c.new}" for c in row.entry.changes),
+                "; ".join(change_text(change) for change in row.changes),
                 row.entry.state_label,
                 row.entry.error,
             ]
