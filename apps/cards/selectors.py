@@ -71,7 +71,9 @@ from apps.writes.models import Write
 from apps.writes.selectors import (
     FieldChange,
     HistoryEntry,
+    WriteRow,
     object_history,
+    object_writes,
     pending_statuses,
     pending_values,
     writes_for_object,
@@ -575,7 +577,7 @@ class CardDetail:
     business: Contact | None
     history: list[StatusChange]
     todos: list[ToDoSummary]
-    writes: list[Write] = field(default_factory=list)
+    writes: list[WriteRow] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
     row: MirrorCard | None = None  # the mirror's copy the page shows (None without one)
@@ -602,11 +604,12 @@ class CardDetail:
 
     @property
     def failed_writes(self) -> list[Write]:
-        return [w for w in self.writes if w.state in (Write.State.FAILED, Write.State.CONFLICT)]
+        states = (Write.State.FAILED, Write.State.CONFLICT)
+        return [row.write for row in self.writes if row.write.state in states]
 
     @property
     def pending_writes(self) -> list[Write]:
-        return [w for w in self.writes if w.state in Write.PENDING_STATES]
+        return [row.write for row in self.writes if row.write.state in Write.PENDING_STATES]
 
 
 def card_get(*, card_id: int) -> Project:
@@ -849,7 +852,7 @@ def _card_view(
         business=business,
         history=history,
         todos=todos,
-        writes=list(writes_for_object(target_type="project", target_id=project.id)),
+        writes=object_writes(target_type="project", target_id=project.id),
         pending=pending,
         late=late,
         row=row,

@@ -12,7 +12,7 @@ read goes to MiniCRM, as before (briefly cached in Redis).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -36,12 +36,12 @@ from apps.mirror.models import Schema as MirrorSchema
 from apps.mirror.models import SyncState
 from apps.mirror.selectors import Freshness, contact_row, mirror_here, mirror_on
 from apps.mirror.services import CONTACTS, contact_fetch, module_key
-from apps.writes.models import Write
 from apps.writes.selectors import (
     HistoryEntry,
+    WriteRow,
     object_history,
+    object_writes,
     pending_values,
-    writes_for_object,
 )
 from minicrm import NotFound
 from minicrm.resources.schema import Schema
@@ -124,21 +124,26 @@ def contact_search(*, q: str, page: int = 0) -> Page[ContactSummary]:
     return results
 
 
-def _mirror_search(q: str, terms: dict[str, str], page: int) -> Page[ContactSummary]:
-    """An email exactly, a phone number by its digits, words each by a word's beginning
-    (accents and case aside); 100 a page, by name."""
+def _mirror_matches(q: str, terms: dict[str, str]) -> QuerySet[MirrorContact]:
+    """The mirror's contacts a search box finds: an email exactly, a phone number by its
+    digits, words each by a word's beginning (accents and case aside); by name."""
     rows = _contacts()
     if "email" in terms:
         rows = rows.filter(email=terms["email"].strip().casefold())
     elif (digits := _phone_digits(q.strip())) is not None:
         rows = rows.filter(phone_digits__contains=digits)
-    else:
+    elif terms:
         words = store.fold(terms["query"]).split()
         if not words:  # letters that fold to nothing: no word to look for
-            return Page(items=[], count=0, page=page)
+            return rows.none()
         for word in words:
             rows = rows.filter(search_text__contains=" " + word)
-    rows = rows.order_by("name", "id")
+    return rows.order_by("name", "id")
+
+
+def _mirror_search(q: str, terms: dict[str, str], page: int) -> Page[ContactSummary]:
+    """The search box's matches from the mirror, 100 a page."""
+    rows = _mirror_matches(q, terms)
     count = rows.count()
     page = page_within(page, count)
     start = page * PAGE_SIZE
@@ -147,6 +152,72 @@ def _mirror_search(q: str, terms: dict[str, str], page: int) -> Page[ContactSumm
         count=count,
         page=page,
     )
+
+
+def company_names(contacts: list[ContactSummary]) -> dict[int, str]:
+    """The names of the contacts' companies the mirror holds (one query)."""
+    ids = {contact.business_id for contact in contacts if contact.business_id}
+    if not ids:
+        return {}
+    return dict(MirrorContact.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def contact_type_label(contact_type: str) -> str:
+    return str(_("Person")) if contact_type == "Person" else str(_("Company"))
+
+
+@dataclass(frozen=True)
+class ContactExport:
+    """A contact search as a file: the page's columns, every match, a thousand at a time."""
+
+    title: list[str]
+    header: list[str]
+    rows: Iterator[list[Any]]
+
+
+EXPORT_CHUNK = 1000
+
+
+def contacts_exportable() -> bool:
+    """The mirror holds every contact, so a search exports from it without asking MiniCRM."""
+    return mirror_here() and contacts_listed()
+
+
+def contact_export(*, q: str) -> ContactExport | None:
+    """Every contact the search box finds (all its pages; every contact for an empty box)
+    with the page's columns, the company by its name; None while the mirror does not hold
+    every contact (MiniCRM would be asked for every page of the search)."""
+    if not contacts_exportable():
+        return None
+    terms = search_terms(q)
+    matches = _mirror_matches(q, terms) if q.strip() else _contacts().order_by("name", "id")
+    if q.strip() and not terms:
+        matches = matches.none()
+    header = [_("Id"), _("Name"), _("Type"), _("Email"), _("Phone"), _("Company")]
+
+    def chunk_rows(chunk: list[ContactSummary]) -> Iterator[list[Any]]:
+        names = company_names(chunk)
+        for contact in chunk:
+            company = names.get(contact.business_id or 0, "") if contact.business_id else ""
+            yield [
+                contact.id,
+                contact.name,
+                contact_type_label(contact.type),
+                contact.email,
+                contact.phone,
+                company or (f"#{contact.business_id}" if contact.business_id else ""),
+            ]
+
+    def rows() -> Iterator[list[Any]]:
+        chunk: list[ContactSummary] = []
+        for row in matches.iterator(chunk_size=EXPORT_CHUNK):
+            chunk.append(_contact_summary(row))
+            if len(chunk) == EXPORT_CHUNK:
+                yield from chunk_rows(chunk)
+                chunk = []
+        yield from chunk_rows(chunk)
+
+    return ContactExport([str(_("contacts")), q.strip()], header, rows())
 
 
 def _contacts() -> QuerySet[MirrorContact]:
@@ -253,7 +324,7 @@ class ContactDetail:
     business: Contact | None  # a person's company
     people: list[ContactSummary]  # a company's persons
     cards: list[ModuleCards]  # the company's (or person's) cards, module by module
-    writes: list[Write] = field(default_factory=list)
+    writes: list[WriteRow] = field(default_factory=list)
     pending: dict[str, Any] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # what MiniCRM did not answer in time
     row: MirrorContact | None = None  # the mirror's copy the page shows (None without one)
@@ -328,7 +399,7 @@ def contact_detail(*, contact_id: int, deadline: PageDeadline | None = None) -> 
         business=business,
         people=people or [],
         cards=[group for module in modules if (group := cards.get(module.id)) is not None],
-        writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        writes=object_writes(target_type="contact", target_id=contact_id),
         timeline=object_history(
             target_type="contact", target_id=contact_id, schema=schema, extra=[]
         ),
@@ -562,7 +633,7 @@ def _contact_detail_live(contact_id: int, deadline: PageDeadline) -> ContactDeta
             for module in modules
             if (group := rest.results.get(f"cards:{module.id}")) is not None
         ],
-        writes=list(writes_for_object(target_type="contact", target_id=contact_id)),
+        writes=object_writes(target_type="contact", target_id=contact_id),
         timeline=object_history(
             target_type="contact", target_id=contact_id, schema=schema, extra=[]
         ),

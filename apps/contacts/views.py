@@ -5,17 +5,23 @@ from __future__ import annotations
 import redis
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.contacts.forms import ContactSearchForm
 from apps.contacts.selectors import (
+    company_names,
     contact_detail,
+    contact_export,
     contact_or_none,
     contact_search,
     contact_search_freshness,
+    contacts_exportable,
     search_terms,
 )
 from apps.contacts.services import (
@@ -26,6 +32,7 @@ from apps.contacts.services import (
     contact_update,
 )
 from apps.core.errors import failure_of
+from apps.core.export import FORMATS, export_name, export_response
 from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.minicrm import minicrm_client
 from apps.core.once import once_key
@@ -65,8 +72,38 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "q": q,
         "notice": notice,
         "freshness": contact_search_freshness(results=results),
+        "companies": company_names(results.items),
+        "exportable": contacts_exportable(),
     }
     return render(request, template, context)
+
+
+def search_export(request: HtmxHttpRequest) -> HttpResponseBase:
+    """The contacts the search box finds (every page; every contact without a search) as CSV
+    or XLSX, from the mirror."""
+    form = ContactSearchForm(request.GET)
+    q = form.query()
+    back = reverse("contacts:search") + (f"?{urlencode({'q': q})}" if q else "")
+    file_format = request.GET.get("format", "csv")
+    if file_format not in FORMATS:
+        messages.error(request, _("Choose CSV or XLSX."))
+        return redirect(back)
+    export = contact_export(q=q)
+    if export is None:
+        messages.warning(
+            request,
+            _(
+                "This list can be exported once the mirror holds it (see the Sync page); "
+                "until then MiniCRM would be asked for every page of it."
+            ),
+        )
+        return redirect(back)
+    return export_response(
+        file_format=file_format,
+        name=export_name(*export.title),
+        header=export.header,
+        rows=export.rows,
+    )
 
 
 def contact_page(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:

@@ -8,6 +8,7 @@ import csv
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
@@ -27,15 +28,15 @@ def export_name(*parts: str) -> str:
 
 
 def _cell(value: Any) -> Any:
-    """A value as a spreadsheet cell: text, a number, a date or time (local, naive), or
-    empty; a list as its items joined."""
+    """A value as a spreadsheet cell: text, a number (money as its Decimal), a date or time
+    (local, naive), or empty; a list as its items joined."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if isinstance(value, int | float | date):
+    if isinstance(value, int | float | Decimal | date):
         return value
     if isinstance(value, list | tuple):
         return ", ".join(str(item) for item in value)

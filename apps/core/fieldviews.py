@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from minicrm.resources.schema import FieldSpec, Schema
+from minicrm.resources.schema import FieldSpec, Schema, humanize
 from minicrm.types import to_date, to_datetime
 
 # Bookkeeping fields MiniCRM keeps on every record: shown apart, never edited in forms.
@@ -50,6 +50,8 @@ STANDARD_LABELS = {
     "UserId": _("Owner"),
     "ReferenceId": _("Reference"),
     "Deleted": _("Deleted"),
+    "Comment": _("Comment"),
+    "Deadline": _("Deadline"),
     "CreatedAt": _("Created at"),
     "UpdatedAt": _("Updated at"),
     "StatusUpdatedAt": _("Status updated at"),
@@ -90,6 +92,13 @@ def named_fields_forget() -> None:
     """Labels were just saved: the rest of this request reads them again."""
     if _named.get() is not None:
         _named.set(NamedFields())
+
+
+def name_label(name: str) -> str:
+    """A field's label when no schema describes it: MiniCRM's own fields translated, others
+    by their humanized name."""
+    label = STANDARD_LABELS.get(name)
+    return str(label) if label is not None else humanize(name)
 
 
 def default_field_label(spec: FieldSpec) -> str:

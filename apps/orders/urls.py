@@ -7,6 +7,7 @@ app_name = "orders"
 urlpatterns = [
     path("orders/", views.order_index, name="list"),
     path("orders/add/", views.order_add, name="add"),
+    path("orders/export/", views.order_list_export, name="export"),
     path("orders/item-row/", views.item_row, name="item_row"),
     path("orders/<id:order_id>/", views.order_page, name="order"),
     path("orders/<id:order_id>/items/", views.order_items, name="items"),

@@ -8,12 +8,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.contacts.selectors import contact_or_none
+from apps.core.export import FORMATS, export_name, export_response
 from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.once import once_key
 from apps.core.readcache import forget
@@ -24,6 +28,7 @@ from apps.orders.selectors import (
     WORKFLOW,
     legal_actions,
     order_custom_schema,
+    order_export,
     order_get,
     order_list,
     order_writes,
@@ -60,10 +65,13 @@ def refusal_in_words(action: str, status: str) -> str:
     }
 
 
-def order_index(request: HtmxHttpRequest) -> HttpResponse:
+def _status_filter(request: HtmxHttpRequest) -> str | None:
     status = request.GET.get("status") or None
-    if status not in OrderRecord.Status.values:
-        status = None
+    return status if status in OrderRecord.Status.values else None
+
+
+def order_index(request: HtmxHttpRequest) -> HttpResponse:
+    status = _status_filter(request)
     return render(
         request,
         "orders/list.html",
@@ -72,6 +80,24 @@ def order_index(request: HtmxHttpRequest) -> HttpResponse:
             "status": status,
             "statuses": OrderRecord.Status.choices,
         },
+    )
+
+
+def order_list_export(request: HtmxHttpRequest) -> HttpResponseBase:
+    """The order index as the list filters it (every order, not the first 500) as CSV or
+    XLSX."""
+    status = _status_filter(request)
+    file_format = request.GET.get("format", "csv")
+    if file_format not in FORMATS:
+        messages.error(request, _("Choose CSV or XLSX."))
+        back = reverse("orders:list") + (f"?{urlencode({'status': status})}" if status else "")
+        return redirect(back)
+    export = order_export(status=status)
+    return export_response(
+        file_format=file_format,
+        name=export_name(*export.title),
+        header=export.header,
+        rows=export.rows,
     )
 
 

@@ -3,12 +3,17 @@ MiniCRM schemas a handler is checked against."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import redis
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from apps.core.minicrm import minicrm_client
 from apps.core.selectors import modules_all
-from apps.webhooks.models import Event, Handler
+from apps.mirror.labels import Named, named_value, readable, schema_for, value_names
+from apps.webhooks.models import Action, Event, Handler
 from minicrm import ConnectionFailed, NotFound
 from minicrm.resources.schema import Schema
 
@@ -59,3 +64,38 @@ def handler_schemas(*, object_type: str, category_id: int | None) -> list[Schema
         return [client.schemas.project(m) for m in ([category_id] if category_id else modules)]
     except redis.RedisError as error:  # the schema cache
         raise ConnectionFailed(str(error)) from error
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as its page shows it: MiniCRM's Data and the fields it says changed labelled
+    from the schema and the mirror, and each action's result as readable rows."""
+
+    event: Event
+    data: list[Named]
+    changed: list[str]
+    results: list[Named]
+
+
+def _result_row(entry: Any) -> Named:
+    kinds = dict(Action.Kind.choices)
+    if isinstance(entry, dict) and "action" in entry:
+        label = kinds.get(str(entry["action"]), str(entry["action"]))
+        return Named(str(label), readable(entry.get("result")))
+    if isinstance(entry, dict) and set(entry) == {"forward"}:
+        return Named(str(kinds[Action.Kind.FORWARD]), readable(entry["forward"]))
+    return Named(_("Result"), readable(entry))
+
+
+def event_view(*, event: Event) -> EventView:
+    message = event.message if isinstance(event.message, dict) else {}
+    found = message.get("Data")
+    data: dict[str, Any] = found if isinstance(found, dict) else {}
+    schema = schema_for(event.object_type, data)
+    names = value_names([data])
+    return EventView(
+        event=event,
+        data=[named_value(str(name), value, schema, names) for name, value in data.items()],
+        changed=[named_value(str(name), "", schema, names).label for name in event.changed or []],
+        results=[_result_row(entry) for entry in event.results or []],
+    )

@@ -29,7 +29,7 @@ from apps.webhooks.forms import (
     check_set_fields,
 )
 from apps.webhooks.models import Action, Event, Handler
-from apps.webhooks.selectors import event_list, handler_list
+from apps.webhooks.selectors import event_list, event_view, handler_list
 from apps.webhooks.services import (
     api_url,
     event_receive,
@@ -285,7 +285,11 @@ def event_page(request: HtmxHttpRequest, event_id: int) -> HttpResponse:
     if event is None:
         return not_found(request)
     pretty = json.dumps(event.message, indent=2, ensure_ascii=False) if event.message else ""
-    return render(request, "webhooks/event.html", {"event": event, "pretty": pretty})
+    return render(
+        request,
+        "webhooks/event.html",
+        {"view": event_view(event=event), "event": event, "pretty": pretty},
+    )
 
 
 @admin_only

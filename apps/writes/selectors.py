@@ -14,10 +14,10 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.fieldviews import display_value, field_label
 from apps.core.minicrm import minicrm_budget
+from apps.mirror.labels import ValueNames, named_value, schema_for, value_names
 from apps.mirror.models import Card as MirrorCard
-from apps.mirror.store import module_field_schema
+from apps.mirror.models import Contact as MirrorContact
 from apps.writes.models import BulkJob, Write
 from minicrm.ratelimit import reserved_limit
 from minicrm.resources.schema import Schema
@@ -38,6 +38,19 @@ class FieldChange:
     label: str
     old: Any  # what the person saw ("" when the form did not say)
     new: Any
+    href: str = ""  # the page of the contact or company the new value names
+
+
+def change_text(change: FieldChange) -> str:
+    """A change as one line of text (for files): "Status: Érdeklődő → Elvesztett"."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return "" if value is None else str(value)
+
+    old = text(change.old)
+    return f"{change.label}: {old + ' → ' if old else ''}{text(change.new)}"
 
 
 @dataclass(frozen=True)
@@ -54,16 +67,21 @@ class HistoryEntry:
     error: str = ""
 
 
-def write_changes(write: Write, schema: Schema | None) -> list[FieldChange]:
+def write_changes(
+    write: Write, schema: Schema | None, names: ValueNames | None = None
+) -> list[FieldChange]:
     """Which fields a write changed, labelled, from what the person saw to what they sent
-    (dropdowns by their labels)."""
+    (dropdowns by their labels, owners and contacts by their names where `names` knows them,
+    nested values as text)."""
+    names = names or ValueNames()
     seen = write.seen or {}
     changes = []
     for name, value in (write.payload or {}).items():
-        spec = schema.fields.get(name) if schema is not None else None
-        label = field_label(spec) if spec is not None else name
-        new = display_value(spec, value) if spec is not None else value
-        changes.append(FieldChange(label, seen.get(name, ""), new))
+        new = named_value(name, value, schema, names)
+        old = seen.get(name, "")
+        if old not in ("", None):
+            old = named_value(name, old, schema, names).value
+        changes.append(FieldChange(new.label, old, new.value, new.href))
     return changes
 
 
@@ -73,12 +91,14 @@ def _who(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
-def write_history_entry(write: Write, schema: Schema | None) -> HistoryEntry:
+def write_history_entry(
+    write: Write, schema: Schema | None, names: ValueNames | None = None
+) -> HistoryEntry:
     return HistoryEntry(
         at=write.done_at or write.created_at,
         who=_who(write.requested_by),
         what=str(write.get_kind_display()),
-        changes=write_changes(write, schema),
+        changes=write_changes(write, schema, names),
         state=str(write.state),
         state_label=str(write.get_state_display()),
         error=write.last_error if write.state in (Write.State.FAILED, Write.State.CONFLICT) else "",
@@ -90,10 +110,13 @@ def object_history(
 ) -> list[HistoryEntry]:
     """An object's history, newest first: every change asked for through the console (done,
     failed, in conflict, pending or discarded) and the lines MiniCRM recorded (`extra`)."""
-    writes = Write.objects.filter(target_type=target_type, target_id=target_id).select_related(
-        "requested_by"
+    writes = list(
+        Write.objects.filter(target_type=target_type, target_id=target_id).select_related(
+            "requested_by"
+        )
     )
-    entries = [write_history_entry(write, schema) for write in writes] + list(extra)
+    names = value_names(payload for write in writes for payload in _values_of(write))
+    entries = [write_history_entry(write, schema, names) for write in writes] + list(extra)
     oldest = datetime.min.replace(tzinfo=UTC)
     return sorted(entries, key=lambda e: e.at or oldest, reverse=True)
 
@@ -112,9 +135,15 @@ class AuditFilters:
 
 
 @dataclass(frozen=True)
-class AuditRow:
+class WriteRow:
+    """A write as the queue, job, object and audit pages list it, its changes labelled."""
+
     write: Write
     entry: HistoryEntry
+
+    @property
+    def changes(self) -> list[FieldChange]:
+        return self.entry.changes
 
 
 def audit_writes(*, filters: AuditFilters) -> QuerySet[Write]:
@@ -141,25 +170,40 @@ def audit_writes(*, filters: AuditFilters) -> QuerySet[Write]:
     return writes
 
 
-def audit_rows(writes: Iterable[Write]) -> Iterator[AuditRow]:
-    """The writes with their changes labelled by their module's schema (read once each)."""
-    schemas: dict[int, Schema | None] = {}
-    modules = {}
+def _values_of(write: Write) -> list[dict[str, Any]]:
+    return [mapping for mapping in (write.payload, write.seen) if isinstance(mapping, dict)]
+
+
+def write_rows(writes: Iterable[Write]) -> Iterator[WriteRow]:
+    """The writes with their changes labelled: by their module's or contact type's schema
+    (read once each), owners and contacts by the names the mirror holds; 500 at a time."""
+    schemas: dict[tuple[str, Any], Schema | None] = {}
+    users: dict[int, str] | None = None
     batch: list[Write] = []
 
-    def flush() -> Iterator[AuditRow]:
-        ids = [w.target_id for w in batch if w.target_type == "project" and w.target_id]
-        modules.update(dict(MirrorCard.objects.filter(pk__in=ids).values_list("pk", "category_id")))
+    def flush() -> Iterator[WriteRow]:
+        nonlocal users
+        cards = [w.target_id for w in batch if w.target_type == "project" and w.target_id]
+        contacts = [w.target_id for w in batch if w.target_type == "contact" and w.target_id]
+        modules = dict(MirrorCard.objects.filter(pk__in=cards).values_list("pk", "category_id"))
+        types = dict(MirrorContact.objects.filter(pk__in=contacts).values_list("pk", "type"))
+        found = value_names(mapping for write in batch for mapping in _values_of(write))
+        users = found.users if users is None else users
+        names = ValueNames(users=users, contacts=found.contacts)
         for write in batch:
-            category = (
-                modules.get(write.target_id or 0) if write.target_type == "project" else None
-            ) or (write.payload or {}).get("CategoryId")
-            schema = None
-            if isinstance(category, int):
-                if category not in schemas:
-                    schemas[category] = module_field_schema(category)
-                schema = schemas[category]
-            yield AuditRow(write, write_history_entry(write, schema))
+            payload = write.payload if isinstance(write.payload, dict) else {}
+            if write.target_type == "project":
+                key = modules.get(write.target_id or 0) or payload.get("CategoryId")
+                data = {"CategoryId": key}
+            elif write.target_type == "contact":
+                key = types.get(write.target_id or 0) or payload.get("Type")
+                data = {"Type": key}
+            else:
+                key, data = None, {}
+            if (write.target_type, key) not in schemas:
+                schemas[write.target_type, key] = schema_for(write.target_type, data)
+            schema = schemas[write.target_type, key]
+            yield WriteRow(write, write_history_entry(write, schema, names))
 
     for write in writes:
         batch.append(write)
@@ -167,6 +211,11 @@ def audit_rows(writes: Iterable[Write]) -> Iterator[AuditRow]:
             yield from flush()
             batch = []
     yield from flush()
+
+
+def object_writes(*, target_type: str, target_id: int) -> list[WriteRow]:
+    """The writes of one object that are not done yet, their changes labelled."""
+    return list(write_rows(writes_for_object(target_type=target_type, target_id=target_id)))
 
 
 def writes_for_user(*, user: User, states: tuple[str, ...] = ()) -> QuerySet[Write]:

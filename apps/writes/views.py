@@ -19,7 +19,13 @@ from apps.core.selectors import module_list
 from apps.writes.feedback import undo_forget
 from apps.writes.forms import AuditFilterForm
 from apps.writes.models import BulkJob, Write
-from apps.writes.selectors import audit_rows, audit_writes, bulk_job_progress, queue_status
+from apps.writes.selectors import (
+    audit_writes,
+    bulk_job_progress,
+    change_text,
+    queue_status,
+    write_rows,
+)
 from apps.writes.services import QUEUE_UNREACHABLE, write_discard, write_retry, write_undo
 
 SHOWN = 100
@@ -35,9 +41,17 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         )
     context = {
         "status": queue_status(),
-        "attention": attention.select_related("requested_by").order_by("id")[:SHOWN],
-        "pending": pending.select_related("requested_by").order_by("id")[:SHOWN],
-        "recent": Write.objects.filter(state=Write.State.DONE).order_by("-done_at")[:20],
+        "attention": list(
+            write_rows(attention.select_related("requested_by").order_by("id")[:SHOWN])
+        ),
+        "pending": list(write_rows(pending.select_related("requested_by").order_by("id")[:SHOWN])),
+        "recent": list(
+            write_rows(
+                Write.objects.filter(state=Write.State.DONE)
+                .select_related("requested_by")
+                .order_by("-done_at")[:20]
+            )
+        ),
         "jobs": BulkJob.objects.order_by("-id")[:10],
         "mine": mine,
     }
@@ -90,7 +104,7 @@ def job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     # A missing job is BulkJob.DoesNotExist: the console's 404 page (NotFoundMiddleware).
     progress = bulk_job_progress(job_id=job_id)
     failed = progress.job.writes.filter(state__in=(Write.State.FAILED, Write.State.CONFLICT))
-    context = {"progress": progress, "failed": failed[:SHOWN]}
+    context = {"progress": progress, "failed": list(write_rows(failed[:SHOWN]))}
     template = "writes/job.html"
     if request.htmx and request.htmx.target == "job-progress":
         template += "#progress"
@@ -118,11 +132,11 @@ def audit(request: HtmxHttpRequest) -> HttpResponseBase:
                 row.entry.who,
                 row.write.target_label,
                 row.entry.what,
-                "; ".join(f"{c.label}: {c.old} → {c.new}" for c in row.entry.changes),
+                "; ".join(change_text(change) for change in row.changes),
                 row.entry.state_label,
                 row.entry.error,
             ]
-            for row in audit_rows(writes.iterator(chunk_size=500))
+            for row in write_rows(writes.iterator(chunk_size=500))
         )
         header = [
             str(_(t)) for t in ("When", "Who", "Object", "What", "Changes", "Result", "Error")
@@ -133,7 +147,7 @@ def audit(request: HtmxHttpRequest) -> HttpResponseBase:
     count = writes.count()
     pages = max(1, -(-count // AUDIT_PAGE))
     page = min(form.page(), pages)
-    shown = list(audit_rows(writes[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]))
+    shown = list(write_rows(writes[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]))
     template = "writes/audit.html"
     if request.htmx and request.htmx.target == "audit-results":
         template += "#results"

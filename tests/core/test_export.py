@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -58,3 +59,15 @@ def test_a_file_is_named_after_its_view_and_the_day() -> None:
     today = timezone.localdate().isoformat()
     assert export_name("Értékesítés", "Ajánlat kiküldve") == f"ertekesites-ajanlat-kikuldve-{today}"
     assert export_name("", "!!!") == f"export-{today}"
+
+
+def test_money_is_written_as_a_number() -> None:
+    rows = [[Decimal("2500.00"), Decimal("-12.5")]]
+
+    as_csv = export_response(file_format="csv", name="m", header=["Net", "Gross"], rows=rows)
+    as_xlsx = export_response(file_format="xlsx", name="m", header=["Net", "Gross"], rows=rows)
+
+    text = streamed(as_csv)
+    assert list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))[1] == ["2500.00", "-12.5"]
+    sheet = xlsx_rows(b"".join(as_xlsx.streaming_content))  # type: ignore[arg-type]
+    assert [float(cell) for cell in sheet[1]] == [2500.0, -12.5]

@@ -5,6 +5,8 @@ still laid over the values, and the pages say how fresh their data is."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -26,11 +28,13 @@ from tests.conftest import Sandbox, SandboxStarter
 from tests.viewsupport import (
     dom,
     form_data,
+    messages_of,
     minicrm_away,
     mirror_console,
     mirror_fill,
     send,
 )
+from tests.xlsxread import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -407,3 +411,107 @@ def test_without_the_mirror_pages_read_minicrm_and_store_nothing(
     assert not page.has(id="contact-refresh")
     assert search.by_id("search-freshness").text == ""
     assert not Contact.objects.exists() and not Card.objects.exists()
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.getvalue().decode().removeprefix("\ufeff"))))
+
+
+def page_rows(user_client: Client, q: str) -> list[list[str]]:
+    """What every page of a search lists: id, then the name, type, email, phone and company
+    columns as shown."""
+    rows: list[list[str]] = []
+    for number in range(1, 100):
+        response = user_client.get("/contacts/", {"q": q, "p": str(number)})
+        table = dom(response).by_id("result_list")
+        for tr in table.find("tbody").find_all("tr"):
+            link = tr.find("th").find("a")
+            cells = [td.text for td in tr.find_all("td")]
+            rows.append([link.attrs["href"].split("/")[2], link.text, *cells])
+        if "paginator" not in {c for n in dom(response).find_all("nav") for c in n.classes} or (
+            f"page {number} of {number}" in dom(response).find("nav", class_="paginator").text
+        ):
+            return rows
+    return rows
+
+
+def test_a_search_exports_every_page_of_what_it_finds_with_company_names(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    fill()
+    tag = uuid.uuid4().hex[:6]
+    Contact.objects.bulk_create(
+        Contact(
+            id=910_000 + n,
+            type="Person",
+            name=f"Export {n:03d} Ember",
+            business_id=COMPANY,
+            data={"Id": 910_000 + n, "Email": f"e{n}@example.hu", "Phone": f"06 1 {n:03d}"},
+            synced_at=timezone.now(),
+            search_text=f" export {n:03d} ember {tag}",
+        )
+        for n in range(1, 131)
+    )
+    minicrm_away(settings)
+    q = f"export {tag}"
+    shown = page_rows(user_client, q)
+    assert len(shown) == 130  # two pages
+    page = dom(user_client.get("/contacts/", {"q": q}))
+
+    as_csv = user_client.get(page.by_id("export-csv").attrs["href"])
+    as_xlsx = user_client.get(page.by_id("export-xlsx").attrs["href"])
+
+    today = timezone.localdate().isoformat()
+    assert as_csv["Content-Disposition"] == (
+        f'attachment; filename="contacts-export-{tag}-{today}.csv"'
+    )
+    rows = csv_rows(as_csv)
+    assert rows[0] == ["Id", "Name", "Type", "Email", "Phone", "Company"]
+    assert rows[1:] == shown
+    assert rows[1][-1] == "MiniCRM Zrt."  # the company by its name, as the page shows it
+    sheet = xlsx_rows(as_xlsx.getvalue())
+    assert sheet == rows
+
+
+def test_an_export_without_a_search_holds_every_contact(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    fill()
+    minicrm_away(settings)
+    page = dom(user_client.get("/contacts/"))
+
+    rows = csv_rows(user_client.get(page.by_id("export-csv").attrs["href"]))
+
+    ids = [int(row[0]) for row in rows[1:]]
+    expected = Contact.objects.filter(deleted=False).exclude(type="").order_by("name", "id")
+    assert ids == list(expected.values_list("id", flat=True))
+    assert {COMPANY, PERSON, OTHER_PERSON} <= set(ids)
+
+
+def test_a_contact_export_in_hungarian_names_its_columns_in_hungarian(
+    hungarian: Client, console: Sandbox
+) -> None:
+    fill()
+
+    response = hungarian.get("/contacts/export/", {"q": "Leskó", "format": "csv"})
+
+    header = csv_rows(response)[0]
+    assert header == ["Azonosító", "Név", "Típus", "E-mail", "Telefon", "Cég"]
+    assert "ugyfelek-lesko-" in response["Content-Disposition"]
+
+
+def test_a_contact_export_in_an_unknown_format_or_before_the_mirror_holds_them_says_so(
+    user_client: Client, console: Sandbox
+) -> None:
+    before = user_client.get("/contacts/export/", {"q": "Leskó", "format": "csv"}, follow=True)
+    fill()
+    wrong = user_client.get("/contacts/export/", {"q": "Leskó", "format": "pdf"}, follow=True)
+
+    assert before.redirect_chain[-1][0] == "/contacts/?q=Lesk%C3%B3"
+    assert "can be exported once the mirror holds it" in " ".join(messages_of(before))
+    assert wrong.status_code == 200
+    assert wrong.redirect_chain[-1][0] == "/contacts/?q=Lesk%C3%B3"
+    assert "Choose CSV or XLSX." in messages_of(wrong)

@@ -4,13 +4,19 @@ confirmation pages, and the console's own index of orders."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from apps.mirror.models import Contact as MirrorContact
 from apps.orders.models import OrderRecord
 from apps.writes.models import Write
 from tests.conftest import Sandbox, SandboxStarter
@@ -25,6 +31,7 @@ from tests.viewsupport import (
     messages_of,
     send,
 )
+from tests.xlsxread import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -941,3 +948,79 @@ def test_a_customer_that_is_no_id_is_a_form_error(
     assert response.status_code == 200
     assert errors_of(dom(response).by_id("row-customer")) == [message]
     assert not Write.objects.exists()
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def indexed(order_id: int, status: str, **values: object) -> OrderRecord:
+    fields: dict[str, object] = {
+        "customer_id": 225,
+        "customer_name": "Gigabit Távközlési Kft.",
+        "number": f"M-{order_id}",
+        "subject": f"Teszt {order_id}",
+        "currency": "HUF",
+        "amount_net": Decimal("2500.00"),
+        "amount": Decimal("3175.00"),
+    }
+    return OrderRecord.objects.create(order_id=order_id, status=status, **{**fields, **values})
+
+
+def export_rows(response: Any) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.getvalue().decode().removeprefix("\ufeff"))))
+
+
+def test_the_order_index_exports_what_its_filter_lists_as_csv_and_xlsx(
+    user_client: Client, crm: Sandbox
+) -> None:
+    for order_id in range(8001, 8006):
+        indexed(order_id, "Paid")
+    indexed(8010, "Draft")
+    indexed(8011, "Paid", customer_name="", customer_id=7505)  # named by the mirror
+    MirrorContact.objects.create(
+        id=7505, name="MiniCRM Zrt.", type="Business", synced_at=timezone.now()
+    )
+    listed = index_rows(user_client.get("/orders/", {"status": "Paid"}))
+    page = dom(user_client.get("/orders/", {"status": "Paid"}))
+
+    as_csv = user_client.get(page.by_id("export-csv").attrs["href"])
+    as_xlsx = user_client.get(page.by_id("export-xlsx").attrs["href"])
+
+    today = timezone.localdate().isoformat()
+    assert as_csv["Content-Disposition"] == f'attachment; filename="orders-paid-{today}.csv"'
+    rows = export_rows(as_csv)
+    assert rows[0][:8] == [
+        "Order", "Number", "Customer", "Subject", "Status", "Net", "Gross", "Currency"
+    ]  # fmt: skip
+    assert [int(row[0]) for row in rows[1:]] == list(listed)  # the same orders, same order
+    for row in rows[1:]:
+        customer, subject, status, net, gross = listed[int(row[0])]
+        assert row[2:8] == [
+            customer if customer != "7505" else "MiniCRM Zrt.",
+            subject,
+            status,
+            net.split()[0],
+            gross.split()[0],
+            "HUF",
+        ]
+    sheet = xlsx_rows(as_xlsx.getvalue())
+    assert [row[:5] for row in sheet] == [row[:5] for row in rows]
+    assert [float(row[5]) for row in sheet[1:]] == [2500.0] * 6  # money as numbers
+    everything = export_rows(user_client.get("/orders/export/", {"format": "csv"}))
+    assert len(everything) == 1 + 7
+
+
+def test_an_order_export_in_hungarian_and_in_an_unknown_format(
+    user_client: Client, crm: Sandbox
+) -> None:
+    indexed(8020, "Paid")
+    wrong = user_client.get("/orders/export/", {"status": "Paid", "format": "pdf"}, follow=True)
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    magyar = user_client.get("/orders/export/", {"status": "Paid", "format": "csv"})
+
+    assert wrong.redirect_chain[-1][0] == "/orders/?status=Paid"
+    assert "Choose CSV or XLSX." in messages_of(wrong)
+    rows = export_rows(magyar)
+    assert rows[0][:5] == ["Megrendelés", "Sorszám", "Vevő", "Tárgy", "Státusz"]
+    assert rows[1][4] == "Fizetve"
+    assert "megrendelesek-fizetve-" in magyar["Content-Disposition"]

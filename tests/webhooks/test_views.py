@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from apps.mirror.models import Contact as MirrorContact
+from apps.mirror.models import Module as MirrorModule
 from apps.webhooks.models import Event, Handler
 from apps.webhooks.services import event_process, event_receive
 from apps.writes.models import Write
@@ -485,3 +489,67 @@ def test_a_card_without_automations_shows_no_such_box(
     make_handler()
 
     assert not dom(logged_in(client, staff_user).get("/cards/2056/")).has(id="card-automations")
+
+
+def test_an_event_page_shows_data_and_results_as_labelled_rows(
+    admin_client: Client, console_redis: redis.Redis
+) -> None:
+    now = timezone.now()
+    schema = {
+        "Name": "Text(512)",
+        "StatusId": {"2623": "Elvesztett"},
+        "UserId": {"22404": "Kiss Réka"},
+    }
+    MirrorModule.objects.create(id=10, name="Értékesítés", schema=schema)
+    MirrorContact.objects.create(id=7506, name="Leskó Norbert", type="Person", synced_at=now)
+    event = stored(make_handler(), card_message(changed=("StatusId", "UserId")))
+    Event.objects.filter(pk=event.pk).update(
+        results=[
+            {"action": "create_todo", "result": {"write": 5}},
+            {"forward": {"url": "https://erp.example/hook", "status": 200}},
+            {"action": "python", "result": "'synced'"},
+        ]
+    )
+
+    def rows(page, ident: str) -> dict[str, str]:
+        return {tr.find("th").text: tr.find("td").text for tr in page.by_id(ident).find_all("tr")}
+
+    page = dom(admin_client.get(f"/webhooks/events/{event.pk}/"))
+
+    data = rows(page, "event-data")
+    assert data["Status"] == "Elvesztett"
+    assert data["Owner"] == "Kiss Réka"
+    assert data["Contact"] == "Leskó Norbert (#7506)"
+    assert page.by_id("event-data").links()["/contacts/7506/"] == "Leskó Norbert (#7506)"
+    assert data["Module"] == "10"  # no label for a module id: the raw value
+    assert page.by_id("event-changed").text == "Status, Owner, Updated at"
+    results = rows(page, "event-results")
+    assert results["Create a to-do on the card"] == "Write: 5"
+    forward = page.by_id("event-results").find_all("tr")[1]
+    assert [li.text for li in forward.find_all("li")] == [
+        "Url: https://erp.example/hook",
+        "Status: 200",
+    ]
+    assert results["Run a Python function"] == "'synced'"
+    assert "{'" not in page.by_id("event-results").text
+
+    admin_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    magyar = rows(dom(admin_client.get(f"/webhooks/events/{event.pk}/")), "event-data")
+    assert magyar["Státusz"] == "Elvesztett"
+    assert magyar["Felelős"] == "Kiss Réka"
+
+
+def test_an_event_without_a_schema_in_the_mirror_shows_humanized_names_and_raw_values(
+    admin_client: Client, console_redis: redis.Redis
+) -> None:
+    event = stored(make_handler(), card_message(ProjektKod="A-1"))
+
+    page = dom(admin_client.get(f"/webhooks/events/{event.pk}/"))
+
+    data = {
+        tr.find("th").text: tr.find("td").text for tr in page.by_id("event-data").find_all("tr")
+    }
+    assert data["Status"] == "2623"
+    assert data["Owner"] == "22404"
+    assert data["Contact"] == "#7506"
+    assert data["Projekt kod"] == "A-1"

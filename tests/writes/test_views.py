@@ -16,6 +16,9 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from apps.mirror.models import Card as MirrorCard
+from apps.mirror.models import Contact as MirrorContact
+from apps.mirror.models import Module as MirrorModule
 from apps.writes.models import BulkJob, Write
 from apps.writes.services import QUEUE_UNREACHABLE
 from tests.conftest import Sandbox, SandboxStarter, free_port
@@ -583,3 +586,85 @@ def test_undo_in_hungarian(hungarian: Client, own: Sandbox, settings: Settings) 
     assert bar.find("span", class_="undo-left").text.endswith("mp a visszavonásra")
     undone = hungarian.post(bar.find("form").attrs["action"], follow=True)
     assert messages_of(undone) == ["Visszavonva: semmi sem ment el a MiniCRM-be."]
+
+
+# -- labelled values ---------------------------------------------------------------------------
+
+SALES_SCHEMA = {
+    "Name": "Text(512)",
+    "StatusId": {"2623": "Elvesztett", "2624": "Sikeres"},
+    "UserId": {"12": "Kiss Réka", "13": "Nagy Péter"},
+    "ContactId": "Int",
+    "VarhatoArbevetel": "Int",
+}
+
+
+def mirror_knows_sales() -> None:
+    """The mirror holds the sales module's schema, a card of it and the card's contact."""
+    now = timezone.now()
+    MirrorModule.objects.create(id=10, name="Értékesítés", schema=SALES_SCHEMA)
+    MirrorCard.objects.create(id=2056, category_id=10, name="Teszt", synced_at=now)
+    MirrorContact.objects.create(id=7506, name="Leskó Norbert", type="Person", synced_at=now)
+
+
+def values_of(row) -> list[str]:
+    return [li.text for li in row.find("ul", class_="changes").find_all("li")]
+
+
+def test_the_queue_shows_what_a_write_sets_by_its_labels_and_names(
+    user_client: Client, doc: Sandbox
+) -> None:
+    mirror_knows_sales()
+    make_write(payload={"StatusId": 2623, "UserId": 12, "ContactId": 7506, "VarhatoArbevetel": 5})
+
+    row = dom(user_client.get("/queue/")).find("tr", class_="write-queued")
+
+    assert values_of(row) == [
+        "Status: Elvesztett",
+        "Owner: Kiss Réka",
+        "Contact: Leskó Norbert (#7506)",
+        "Varhato arbevetel: 5",
+    ]
+    assert row.find("td", class_="payload").links() == {"/contacts/7506/": "Leskó Norbert (#7506)"}
+    assert "StatusId" not in row.text and "= " not in row.text
+
+
+def test_the_queue_names_values_in_hungarian(hungarian: Client, doc: Sandbox) -> None:
+    mirror_knows_sales()
+    make_write(payload={"StatusId": 2623, "UserId": 12})
+
+    row = dom(hungarian.get("/queue/")).find("tr", class_="write-queued")
+
+    assert values_of(row) == ["Státusz: Elvesztett", "Felelős: Kiss Réka"]
+
+
+def test_without_a_schema_or_mirror_row_values_fall_back_to_names_and_raw_values(
+    user_client: Client, doc: Sandbox
+) -> None:
+    make_write(payload={"StatusId": 2623, "ContactId": 999, "ProjektKod": "A-1"})
+    make_write(
+        kind=Write.Kind.TODO_UPDATE,
+        target_type="todo",
+        target_id=7,
+        payload={"UserId": 12, "Comment": "Hívd fel", "Items": [{"Name": "Toll", "Qty": 2}]},
+    )
+
+    rows = dom(user_client.get("/queue/")).find_all("tr", class_="write-queued")
+
+    assert values_of(rows[0]) == ["Status: 2623", "Contact: #999", "Projekt kod: A-1"]
+    assert values_of(rows[1])[:2] == ["Owner: 12", "Comment: Hívd fel"]
+    assert "Name: Toll, Qty: 2" in values_of(rows[1])[2]
+    assert "{" not in rows[1].text and "[" not in rows[1].text
+
+
+def test_a_job_page_shows_its_failed_writes_labelled(user_client: Client, doc: Sandbox) -> None:
+    mirror_knows_sales()
+    job = BulkJob.objects.create(description="Status", total=1)
+    make_write(Write.State.FAILED, job=job, payload={"StatusId": 2623}, last_error="boom")
+
+    english = dom(user_client.get(f"/queue/jobs/{job.pk}/")).find("tr", class_="write-failed")
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    magyar = dom(user_client.get(f"/queue/jobs/{job.pk}/")).find("tr", class_="write-failed")
+
+    assert values_of(english) == ["Status: Elvesztett"]
+    assert values_of(magyar) == ["Státusz: Elvesztett"]
