@@ -6,21 +6,21 @@ The card form itself is built from the module's schema (apps/core/schema_forms.p
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from apps.cards.columns import NOT_COLUMNS, column_label, column_options
 from apps.cards.selectors import (
     STATUS_GROUPS,
     CardFilters,
     card_form_names,
-    column_label,
     searchable_fields,
 )
 from apps.core.fieldviews import field_label
-from minicrm.resources.schema import Schema, ascii_digits
+from minicrm.resources.schema import FieldSpec, Schema, ascii_digits
 
 MAX_ID = 2**63 - 1  # MiniCRM's ids are 64-bit
 MAX_SELECTED = 1000
@@ -91,14 +91,32 @@ class CardIdsField(forms.Field):
         return list(dict.fromkeys(ids))
 
 
-# The changelist's columns, in order (each sorts, on the mirror).
-COLUMNS = (
-    ("name", _("Name")),
-    ("status", _("Status")),
-    ("owner", _("Owner")),
-    ("company", _("Company")),
+# The mirror's date columns a changelist filters by range (`updated_from`, `updated_to`).
+DATE_COLUMNS = (
+    ("created", _("Created")),
     ("updated", _("Updated")),
+    ("status_updated", _("Status changed")),
 )
+FIELD_PREFIX = "f_"  # a field's filter: f_Tipus=12, f_Vip=1, f_Hatarido_from=2026-12-01
+
+
+def choice_filter_specs(schema: Schema) -> list[FieldSpec]:
+    """The fields a changelist filters by a choice: dropdowns and yes/no fields."""
+    return [
+        spec
+        for spec in schema.fields.values()
+        if spec.name not in NOT_COLUMNS
+        and not spec.read_only
+        and (spec.kind == "bool" or (spec.kind == "select" and spec.choices))
+    ]
+
+
+def date_filter_specs(schema: Schema) -> list[FieldSpec]:
+    return [
+        spec
+        for spec in schema.fields.values()
+        if spec.name not in NOT_COLUMNS and spec.kind in ("date", "datetime")
+    ]
 
 
 class CardFilterForm(forms.Form):
@@ -113,21 +131,59 @@ class CardFilterForm(forms.Form):
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Owner"))
     field = forms.ChoiceField(required=False, label=_("Field"))
     value = forms.CharField(required=False, max_length=200, label=_("Value"))
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
     p = forms.IntegerField(required=False, min_value=1, max_value=100000, label=_("Page"))
-    o = forms.ChoiceField(
-        required=False,
-        label=_("Sort"),
-        choices=[("", ""), *((f"{way}{key}", key) for key, _label in COLUMNS for way in ("", "-"))],
-    )
+    o = forms.ChoiceField(required=False, label=_("Sort"))
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
         self.schema = schema
         _module_choices(self, schema)
+        keys = ["name", *(column.key for column in column_options(schema))]
+        _choices(self, "o", [("", ""), *((f"{w}{key}", key) for key in keys for w in ("", "-"))])
+        # Filters only the mirror answers: a choice for each dropdown and yes/no field, a
+        # range of days for each date column and date field.
+        self.choice_names: list[str] = []
+        self.bool_names: set[str] = set()
+        for spec in choice_filter_specs(schema):
+            name = FIELD_PREFIX + spec.name
+            if spec.kind == "bool":
+                self.bool_names.add(name)
+                options = [("", "—"), ("1", _("Yes")), ("0", _("No"))]
+            else:
+                options = [("", "—"), *((str(k), v) for k, v in spec.choices.items())]
+            self.fields[name] = forms.ChoiceField(
+                required=False, label=field_label(spec), choices=options
+            )
+            self.choice_names.append(name)
+        self.date_keys: list[tuple[str, str]] = [
+            (key, column_label(schema, key, label)) for key, label in DATE_COLUMNS
+        ]
+        self.date_keys += [
+            (FIELD_PREFIX + s.name, field_label(s)) for s in date_filter_specs(schema)
+        ]
+        for key, label in self.date_keys:
+            for end, word in (("from", _("from")), ("to", _("to"))):
+                self.fields[f"{key}_{end}"] = forms.DateField(
+                    required=False,
+                    label=f"{label} ({word})",
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                )
 
-    def columns(self) -> list[tuple[str, str]]:
-        """The changelist's columns (`o`'s keys) and their headers."""
-        return [(key, column_label(self.schema, key, label)) for key, label in COLUMNS]
+    def choice_filters(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.choice_names]
+
+    def date_filters(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        """(label, from, to) of each date range filter."""
+        return [(label, self[f"{key}_from"], self[f"{key}_to"]) for key, label in self.date_keys]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for key, _label in self.date_keys:
+            start, end = data.get(f"{key}_from"), data.get(f"{key}_to")
+            if start and end and start > end:
+                self.add_error(f"{key}_to", _("The end of a range cannot come before its start."))
+        return data
 
     def filters(self) -> CardFilters:
         """The filters that are valid; a value that is not (see `ignored`) is left out."""
@@ -140,6 +196,20 @@ class CardFilterForm(forms.Form):
             field=data.get("field") or None,
             value=data.get("value") or None,
             order=data.get("o") or None,
+            q=(data.get("q") or "").strip() or None,
+            choices=tuple(
+                (
+                    name.removeprefix(FIELD_PREFIX),
+                    data[name] == "1" if name in self.bool_names else int(data[name]),
+                )
+                for name in self.choice_names
+                if data.get(name) not in (None, "")
+            ),
+            dates=tuple(
+                (key.removeprefix(FIELD_PREFIX), data.get(f"{key}_from"), data.get(f"{key}_to"))
+                for key, _label in self.date_keys
+                if data.get(f"{key}_from") or data.get(f"{key}_to")
+            ),
         )
 
     def valid_query(self) -> str:
@@ -175,7 +245,9 @@ class BoardMoveForm(forms.Form):
 class BulkActionForm(forms.Form):
     """Change status, owner or one field of the selected cards."""
 
-    selected = CardIdsField()
+    selected = CardIdsField(required=False)
+    # Every card the changelist's filters match (every page), not only those ticked.
+    all_matching = forms.BooleanField(required=False)
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -190,6 +262,12 @@ class BulkActionForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         action = data.get("action")
+        if (
+            not data.get("all_matching")
+            and not data.get("selected")
+            and "selected" not in self.errors
+        ):
+            self.add_error("selected", CardIdsField.default_error_messages["required"])
         if action == "status" and data.get("status") is None:
             self.add_error("status", _("Choose the new status."))
         if action == "owner" and data.get("owner") is None:
@@ -206,10 +284,10 @@ class BulkActionForm(forms.Form):
             return {"UserId": data["owner"]}
         return {data["field"]: data["value"]}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, count: int | None = None) -> dict[str, Any]:
         """The parts of the job's title (`BulkJob.summary`): shown in each viewer's language."""
         data = self.cleaned_data
-        count = len(data["selected"])
+        count = len(data["selected"]) if count is None else count
         if data["action"] == "status":
             label = self.schema.fields["StatusId"].choices.get(data["status"], "")
             return {"action": "status", "label": label, "count": count}
@@ -217,6 +295,40 @@ class BulkActionForm(forms.Form):
             label = self.schema.fields["UserId"].choices.get(data["owner"], "")
             return {"action": "owner", "label": label, "count": count}
         return {"action": "field", "field": data["field"], "value": data["value"], "count": count}
+
+
+class ColumnsForm(forms.Form):
+    """The columns a person shows on a module's changelist (at least one)."""
+
+    columns = forms.MultipleChoiceField(
+        label=_("Columns"),
+        error_messages={"required": _("Choose at least one column.")},
+    )
+
+    def __init__(self, data: Any, *, schema: Schema) -> None:
+        super().__init__(data)
+        _choices(self, "columns", [(c.key, c.label) for c in column_options(schema)])
+
+
+class SavedFilterForm(forms.Form):
+    """A name for the changelist's current filters."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    query = forms.CharField(required=False, max_length=2000)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
+            raise forms.ValidationError(_("Give the filter a name (letters, digits, spaces)."))
+        return name
+
+    def clean_query(self) -> str:
+        query = self.cleaned_data["query"]
+        # Only the filters' parameters are kept: not the page, and never another site's URL.
+        kept = [
+            (k, v) for k, v in parse_qsl(query, keep_blank_values=False) if k not in ("p", "facets")
+        ]
+        return urlencode(kept)
 
 
 class StatusForm(forms.Form):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any, cast
 
@@ -31,10 +31,23 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Lower
-from django.utils import timezone
+from django.db.models.fields.json import KT, KeyTransform
+from django.db.models.functions import Coalesce, Lower, Substr, TruncDay, TruncMonth, TruncYear
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from apps.cards.columns import (
+    BUILTIN,
+    DEFAULT,
+    Cell,
+    Column,
+    card_cells,
+    column_label,
+    column_options,
+    company_cell,
+)
+from apps.cards.columns import NOT_COLUMNS as NOT_SORTED
+from apps.cards.models import SavedFilter
 from apps.contacts.selectors import card_rows_store, contact_or_none
 from apps.core.fieldviews import (
     FieldView,
@@ -106,11 +119,13 @@ class CardRow:
     business_id: int | None
     company: str = ""  # the company's name (else the contact's), "" when the mirror lacks it
     updated_at: datetime | None = None
+    cells: list[Cell] = field(default_factory=list)  # what it shows in the page's columns
 
 
 # The changelist's columns that sort (`o=name`, `o=-updated`), as Django's admin sorts: by
-# what the column shows. Only the mirror sorts; MiniCRM's search lists by id.
-SORTS = ("name", "status", "owner", "company", "updated")
+# what the column shows; any schema field's column sorts too (`o=-Budget`). Only the mirror
+# sorts; MiniCRM's search lists by id.
+SORTS = ("name", *BUILTIN)
 
 
 @dataclass(frozen=True)
@@ -120,14 +135,27 @@ class CardFilters:
     owner_id: int | None = None
     field: str | None = None
     value: str | None = None
-    order: str | None = None  # one of SORTS, "-" first for descending
+    order: str | None = None  # one of SORTS or a schema field, "-" first for descending
+    # Only the mirror answers these (MiniCRM's search has nothing like them):
+    q: str | None = None  # words of the name and every text field, by their beginnings
+    choices: tuple[tuple[str, Any], ...] = ()  # (dropdown or yes/no field, id or True/False)
+    # (a date column: "created", "updated", "status_updated" or a date field; from; to)
+    dates: tuple[tuple[str, date | None, date | None], ...] = ()
+
+    @property
+    def mirror_only(self) -> bool:
+        return bool(self.q or self.choices or self.dates)
 
     @property
     def narrowing(self) -> bool:
         """Some filter leaves cards out (the order leaves none out)."""
         searched = bool(self.field and self.value not in (None, ""))
-        return searched or any(
-            value is not None for value in (self.status_id, self.status_group, self.owner_id)
+        return (
+            searched
+            or self.mirror_only
+            or any(
+                value is not None for value in (self.status_id, self.status_group, self.owner_id)
+            )
         )
 
     def as_search(self, schema: Schema | None = None) -> dict[str, Any]:
@@ -154,6 +182,7 @@ class CardPage:
     pages: int
     sortable: bool = False  # the mirror answered: the columns sort
     order: str | None = None  # the sort applied
+    columns: list[Column] = field(default_factory=list)  # shown after the name
 
     @property
     def statuses(self) -> dict[int, str]:
@@ -175,23 +204,6 @@ def card_schema(*, category_id: int) -> Schema:
     return minicrm_client().schemas.project(category_id)
 
 
-# The field each of the changelist's columns shows.
-COLUMN_FIELDS = {
-    "name": "Name",
-    "status": "StatusId",
-    "owner": "UserId",
-    "company": "BusinessId",
-    "updated": "UpdatedAt",
-}
-
-
-def column_label(schema: Schema, key: str, default: Any) -> str:
-    """A changelist column's header: the label an administrator gave its field, else the
-    column's own short name."""
-    spec = schema.fields.get(COLUMN_FIELDS.get(key, ""))
-    return field_label(spec, default=str(default)) if spec is not None else str(default)
-
-
 def searchable_fields(schema: Schema) -> list[FieldSpec]:
     """Fields a changelist can search by (MiniCRM filters on any schema field)."""
     return [
@@ -206,22 +218,38 @@ def card_form_names(schema: Schema) -> list[str]:
     return [name for name in editable_names(schema) if name != "CategoryId"]
 
 
-def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardPage:
+def card_list(
+    *,
+    category_id: int,
+    filters: CardFilters,
+    page: int = 0,
+    columns: list[Column] | None = None,
+) -> CardPage:
     """One page (100 cards) of a module, by id: the mirror's once it holds the module's every
     card (and, to search a field, every card's fields), else MiniCRM's (stored in the mirror).
-    A page past the end is the last page (its `page` says which it is)."""
+    A page past the end is the last page (its `page` says which it is). The mirror's page
+    shows `columns` (any the module has); MiniCRM's search shows the default ones."""
     module = module_get(category_id=category_id)
     schema = card_schema(category_id=category_id)
     held = _held_cards(category_id, filters, schema) if mirror_here() else None
     if held is not None:
+        shown_columns = columns if columns is not None else default_columns(schema)
         count = held.count()
         page = page_within(page, count)
         start = page * PAGE_SIZE
         shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
         names = _company_names(shown)
-        rows = [_card_row(card, schema, names) for card in shown]
+        rows = [
+            replace(
+                _card_row(card, schema, names),
+                cells=card_cells(card, shown_columns, schema, names),
+            )
+            for card in shown
+        ]
         pages = max(1, -(-count // PAGE_SIZE))
-        return CardPage(module, schema, rows, count, page, pages, True, filters.order)
+        return CardPage(
+            module, schema, rows, count, page, pages, True, filters.order, shown_columns
+        )
     fetched_at = timezone.now()
     search = partial(
         minicrm_client().projects.search, category_id=category_id, **filters.as_search(schema)
@@ -237,30 +265,52 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
     names = _contact_names(
         [i for item in result.items for i in (item.business_id, item.contact_id)]
     )
-    rows = [
-        CardRow(
-            id=item.id,
-            name=item.name,
-            status_id=item.status.id,
-            status=statuses.get(item.status.id or 0, item.status.name or ""),
-            owner=owners.get(item.user.id or 0, item.user.name or ""),
-            contact_id=item.contact_id,
-            business_id=item.business_id,
-            company=names.get(item.business_id or item.contact_id or 0, ""),
+    rows = []
+    for item in result.items:
+        status = statuses.get(item.status.id or 0, item.status.name or "")
+        owner = owners.get(item.user.id or 0, item.user.name or "")
+        rows.append(
+            CardRow(
+                id=item.id,
+                name=item.name,
+                status_id=item.status.id,
+                status=status,
+                owner=owner,
+                contact_id=item.contact_id,
+                business_id=item.business_id,
+                company=names.get(item.business_id or item.contact_id or 0, ""),
+                cells=[
+                    Cell("status", "text", status),
+                    Cell("owner", "text", owner),
+                    company_cell(item.business_id, item.contact_id, names),
+                    Cell("updated", "datetime", None),  # MiniCRM's search rows do not say
+                ],
+            )
         )
-        for item in result.items
-    ]
-    return CardPage(module, schema, rows, result.count, page, result.pages)
+    columns_shown = default_columns(schema)
+    return CardPage(module, schema, rows, result.count, page, result.pages, columns=columns_shown)
+
+
+def default_columns(schema: Schema) -> list[Column]:
+    options = {column.key: column for column in column_options(schema)}
+    return [options[key] for key in DEFAULT]
 
 
 def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> QuerySet[MirrorCard]:
     """Cards in the order of a column, as it shows (a status or owner by its label, the
     company by its name); then by id, so pages never overlap."""
     key = (order or "").removeprefix("-")
-    if key not in SORTS:
+    spec = schema.fields.get(key)
+    if key not in SORTS and (spec is None or key in NOT_SORTED):
         return cards.order_by("id")
     descending = (order or "").startswith("-")
-    if key in ("status", "owner"):
+    if key not in SORTS and spec is not None:
+        # A schema field, as the detail holds it (dropdowns by label, dates as ISO text).
+        value = KeyTransform(key, "data")
+        cards = cards.annotate(
+            sort_key=value if spec.kind in ("int", "float", "bool") else Lower(KT(f"data__{key}"))
+        )
+    elif key in ("status", "owner"):
         spec = schema.fields.get("StatusId" if key == "status" else "UserId")
         column = "status_id" if key == "status" else "user_id"
         labels = sorted((spec.choices if spec else {}).items(), key=lambda c: c[1].casefold())
@@ -284,7 +334,8 @@ def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> Q
     elif key == "name":
         cards = cards.annotate(sort_key=Lower("name"))
     else:
-        cards = cards.annotate(sort_key=F("updated_at"))
+        moment = {"created": "created_at", "status_updated": "status_updated_at"}
+        cards = cards.annotate(sort_key=F(moment.get(key, "updated_at")))
     first = (
         F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
     )
@@ -497,7 +548,67 @@ def _held_cards(
         if cards.exclude(completeness=Completeness.DETAIL).exists():
             return None
         cards = cards.filter(_field_equals(spec, str(filters.value)))
+    if filters.q:
+        cards = cards_matching(cards, filters.q)
+    for name, chosen in filters.choices:
+        spec = schema.fields.get(name)
+        if spec is None:
+            continue
+        if spec.kind == "bool":
+            cards = cards.filter(_bool_is(name, bool(chosen)))
+        else:
+            label = spec.choices.get(chosen)
+            cards = cards.filter(**{f"data__{name}": label}) if label else cards.none()
+    for index, (key, start, end) in enumerate(filters.dates):
+        cards = _dated_within(cards, index, key, start, end)
     return cards
+
+
+def cards_matching(cards: QuerySet[MirrorCard], query: str) -> QuerySet[MirrorCard]:
+    """Cards with words beginning with every word of `query` (accents and case aside) in their
+    name or any text, dropdown or multi-select field (the mirror's search text)."""
+    for word in store.fold(query).split():
+        cards = cards.filter(search_text__contains=" " + word)
+    return cards
+
+
+# Columns of the mirror's own that hold a moment.
+MOMENT_COLUMNS = {"created": "created_at", "updated": "updated_at"}
+MOMENT_COLUMNS["status_updated"] = "status_updated_at"
+
+
+def _dated_within(
+    cards: QuerySet[MirrorCard], index: int, key: str, start: date | None, end: date | None
+) -> QuerySet[MirrorCard]:
+    """Cards whose date column (in the console's time zone, whole days) or date field lies
+    between two days, both included."""
+    if key in MOMENT_COLUMNS:
+        column = MOMENT_COLUMNS[key]
+        zone = timezone.get_current_timezone()
+        if start is not None:
+            cards = cards.filter(**{f"{column}__gte": datetime.combine(start, time.min, zone)})
+        if end is not None:
+            after = datetime.combine(end + timedelta(days=1), time.min, zone)
+            cards = cards.filter(**{f"{column}__lt": after})
+        return cards
+    # A date field as MiniCRM's detail holds it: "2026-12-03", or with a time after it.
+    day = f"day_{index}"
+    cards = cards.alias(**{day: Substr(KT(f"data__{key}"), 1, 10)})
+    if start is not None:
+        cards = cards.filter(**{f"{day}__gte": start.isoformat()})
+    if end is not None:
+        cards = cards.filter(**{f"{day}__lte": end.isoformat()})
+    return cards
+
+
+def _bool_is(name: str, wanted: bool) -> Q:
+    """A yes/no field as MiniCRM's detail holds it (1/0, "1"/"0", true/false)."""
+    yes: list[Any] = [True, 1, "1", "true", "True"]
+    no: list[Any] = [False, 0, "0", "false", "False"]
+    condition = Q()
+    for value in yes if wanted else no:
+        condition |= Q(**{f"data__{name}": value})
+    return condition
 
 
 def _field_equals(spec: FieldSpec, value: str) -> Q:
@@ -905,3 +1016,205 @@ def card_writes(*, card_id: int) -> QuerySet[Write]:
 
 def _iso(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+# -- the changelist's filters with counts (as Django admin's sidebar) ---------------------------
+
+
+@dataclass(frozen=True)
+class FacetChoice:
+    param: str  # the query parameter it sets
+    value: str  # "" for "All"
+    label: str
+    count: int | None  # None for "All"
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    param: str
+    title: str
+    choices: list[FacetChoice]
+
+
+@dataclass(frozen=True)
+class DrillStep:
+    label: str
+    start: date
+    end: date
+    count: int
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    """Django admin's date hierarchy over a date column: years, a year's months, a month's
+    days, with counts; `up` the steps back (All, the year)."""
+
+    key: str
+    title: str
+    up: list[tuple[str, date | None, date | None]]
+    steps: list[DrillStep]
+
+
+@dataclass(frozen=True)
+class Facets:
+    facets: list[Facet]
+    drill: DrillDown | None
+
+
+def card_facets(
+    *,
+    category_id: int,
+    filters: CardFilters,
+    choice_params: list[tuple[str, str]],
+    drill_title: str,
+) -> Facets | None:
+    """The changelist's filters as lists of choices, each with how many cards it would show
+    among those the other filters leave; None while the mirror cannot answer.
+    `choice_params`: (query parameter, title) of each dropdown and yes/no field's filter."""
+    schema = card_schema(category_id=category_id)
+    if _held_cards(category_id, filters, schema) is None:
+        return None
+    facets = []
+    statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
+    owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
+    for param, title, column, labels, chosen in (
+        (
+            "status",
+            column_label(schema, "status", _("Status")),
+            "status_id",
+            statuses,
+            filters.status_id,
+        ),
+        ("owner", column_label(schema, "owner", _("Owner")), "user_id", owners, filters.owner_id),
+    ):
+        without = (
+            replace(filters, status_id=None)
+            if param == "status"
+            else replace(filters, owner_id=None)
+        )
+        others = _held_cards(category_id, without, schema)
+        counts = dict(
+            (others or MirrorCard.objects.none())
+            .values(column)
+            .annotate(n=Count("id"))
+            .values_list(column, "n")
+        )
+        facets.append(_facet(param, title, labels, counts, chosen))
+    for param, title in choice_params:
+        name = param.removeprefix("f_")
+        spec = schema.fields.get(name)
+        if spec is None:
+            continue
+        rest = tuple((n, v) for n, v in filters.choices if n != name)
+        others = _held_cards(category_id, replace(filters, choices=rest), schema)
+        chosen = dict(filters.choices).get(name)
+        grouped = (
+            (others or MirrorCard.objects.none())
+            .annotate(value=KeyTransform(name, "data"))
+            .values("value")
+            .annotate(n=Count("id"))
+            .values_list("value", "n")
+        )
+        if spec.kind == "bool":
+            yes = sum(n for v, n in grouped if str(v).casefold() in ("1", "true"))
+            no = sum(n for v, n in grouped if str(v).casefold() in ("0", "false"))
+            labels_bool = {1: _("Yes"), 0: _("No")}
+            wanted = None if chosen is None else int(bool(chosen))
+            facets.append(_facet(param, title, labels_bool, {1: yes, 0: no}, wanted))
+        else:
+            by_label = {str(v): n for v, n in grouped}
+            counts = {key: by_label.get(label, 0) for key, label in spec.choices.items()}
+            facets.append(_facet(param, title, spec.choices, counts, chosen))
+    return Facets(facets, _drill_down(category_id, filters, schema, drill_title))
+
+
+def _facet(
+    param: str, title: str, labels: dict[Any, str], counts: dict[Any, int], chosen: Any
+) -> Facet:
+    choices = [FacetChoice(param, "", _("All"), None, chosen is None)]
+    choices += [
+        FacetChoice(param, str(key), label, counts.get(key, 0), chosen == key)
+        for key, label in labels.items()
+    ]
+    return Facet(param, title, choices)
+
+
+def _drill_down(
+    category_id: int, filters: CardFilters, schema: Schema, title: str
+) -> DrillDown | None:
+    """The date hierarchy of "updated": years, then the chosen year's months, then days."""
+    current = next(((s, e) for key, s, e in filters.dates if key == "updated"), (None, None))
+    others = tuple(d for d in filters.dates if d[0] != "updated")
+    base = _held_cards(category_id, replace(filters, dates=others), schema)
+    if base is None:
+        return None
+    start, end = current
+    up: list[tuple[str, date | None, date | None]] = []
+    trunc: type[TruncYear] | type[TruncMonth] | type[TruncDay]
+    scope: tuple[date | None, date | None]
+    if start and end and start.day == 1 and start.month == 1 and end == date(start.year, 12, 31):
+        unit, trunc, scope = "month", TruncMonth, (start, end)
+        up = [(_("All dates"), None, None)]
+    elif start and end and start.day == 1 and end == _month_end(start):
+        unit, trunc, scope = "day", TruncDay, (start, end)
+        up = [(_("All dates"), None, None), (str(start.year), *_year(start.year))]
+    elif start or end:
+        return DrillDown("updated", title, [(_("All dates"), None, None)], [])
+    else:
+        unit, trunc, scope = "year", TruncYear, (None, None)
+    cards = _dated_within(base, 99, "updated", *scope)
+    zone = timezone.get_current_timezone()
+    rows = (
+        cards.exclude(updated_at__isnull=True)
+        .annotate(step=trunc("updated_at", tzinfo=zone))
+        .values("step")
+        .annotate(n=Count("id"))
+        .order_by("step")
+        .values_list("step", "n")
+    )
+    steps = []
+    for moment, count in rows:
+        day = moment.date() if isinstance(moment, datetime) else moment
+        if unit == "year":
+            steps.append(DrillStep(str(day.year), *_year(day.year), count))
+        elif unit == "month":
+            steps.append(
+                DrillStep(
+                    formats.date_format(day, "YEAR_MONTH_FORMAT"), day, _month_end(day), count
+                )
+            )
+        else:
+            steps.append(DrillStep(formats.date_format(day, "MONTH_DAY_FORMAT"), day, day, count))
+    return DrillDown("updated", title, up, steps)
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+# -- a person's saved filters, and every card a filter matches -----------------------------------
+
+ALL_MATCHING_LIMIT = 10_000  # the most cards one bulk change takes
+
+
+def saved_filters(*, user: Any, category_id: int) -> list[SavedFilter]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(SavedFilter.objects.filter(user=user, category_id=category_id))
+
+
+def card_ids_matching(*, category_id: int, filters: CardFilters) -> list[int] | None:
+    """The ids of every card the changelist's filters match, in its order (at most
+    ALL_MATCHING_LIMIT); None while the mirror cannot list the module."""
+    schema = card_schema(category_id=category_id)
+    held = _held_cards(category_id, filters, schema) if mirror_here() else None
+    if held is None:
+        return None
+    ordered = _sorted(held, filters.order, schema)
+    return list(ordered.values_list("id", flat=True)[:ALL_MATCHING_LIMIT])

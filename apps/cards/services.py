@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from apps.cards.models import ColumnChoice, SavedFilter
 from apps.cards.selectors import card_schema
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import forget_object
@@ -105,3 +106,29 @@ def card_refresh(*, card_id: int) -> bool:
         return True
     row = card_fetch(card_id=card_id, client=minicrm_client())
     return row is not None and not row.deleted
+
+
+# -- what a person keeps of a changelist -----------------------------------------------------
+
+
+def columns_choose(*, user: Any, category_id: int, keys: list[str]) -> ColumnChoice:
+    """Save the columns (in the order given) a person shows on a module's changelist."""
+    choice, _created = ColumnChoice.objects.update_or_create(
+        user=user, category_id=category_id, defaults={"columns": list(dict.fromkeys(keys))}
+    )
+    return choice
+
+
+def saved_filter_save(*, user: Any, category_id: int, name: str, query: str) -> SavedFilter:
+    """Name a changelist's query; a filter of the same name is replaced."""
+    saved, _created = SavedFilter.objects.update_or_create(
+        user=user, category_id=category_id, name=name, defaults={"query": query}
+    )
+    return saved
+
+
+def saved_filter_delete(*, user: Any, category_id: int, filter_id: int) -> bool:
+    deleted, _rows = SavedFilter.objects.filter(
+        pk=filter_id, user=user, category_id=category_id
+    ).delete()
+    return bool(deleted)

@@ -8,19 +8,22 @@ from typing import Any
 
 import redis
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from apps.cards.columns import column_label, column_options, columns_shown
 from apps.cards.forms import (
     BoardMoveForm,
     BulkActionForm,
     CardFilterForm,
+    ColumnsForm,
+    SavedFilterForm,
     StatusForm,
 )
 from apps.cards.selectors import (
@@ -28,11 +31,14 @@ from apps.cards.selectors import (
     card_board,
     card_detail,
     card_export,
+    card_facets,
     card_form_names,
     card_get,
+    card_ids_matching,
     card_list,
     card_list_freshness,
     card_schema,
+    saved_filters,
 )
 from apps.cards.services import (
     card_create,
@@ -40,6 +46,9 @@ from apps.cards.services import (
     card_seen,
     card_update,
     cards_bulk_update,
+    columns_choose,
+    saved_filter_delete,
+    saved_filter_save,
 )
 from apps.core.errors import failure_of
 from apps.core.export import FORMATS, export_name, export_response
@@ -59,9 +68,31 @@ from minicrm.resources.schema import SchemaValidationError
 def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
-    asked = filters.page()
     applied = filters.filters()
-    page = card_list(category_id=category_id, filters=applied, page=asked)
+    if "facets" in request.GET:
+        facets = card_facets(
+            category_id=category_id,
+            filters=applied,
+            choice_params=[(bound.name, str(bound.label)) for bound in filters.choice_filters()],
+            drill_title=column_label(schema, "updated", _("Updated")),
+        )
+        if request.htmx:
+            return render(
+                request, "cards/_facets.html", {"facets": facets, "module_id": category_id}
+            )
+    else:
+        facets = None
+    asked = filters.page()
+    columns = columns_shown(schema=schema, user=request.user, category_id=category_id)
+    page = card_list(category_id=category_id, filters=applied, page=asked, columns=columns)
+    if applied.mirror_only and not page.sortable:
+        messages.warning(
+            request,
+            _(
+                "Search, field filters and date ranges work once the mirror holds this module "
+                "(see the Sync page): the list shows it unfiltered by them."
+            ),
+        )
     if filters.ignored():
         messages.warning(
             request,
@@ -75,13 +106,20 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "filtered": applied.narrowing,  # an empty list says which it is: filtered or empty
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
-        "columns": filters.columns(),
+        "name_label": column_label(schema, "name", _("Name")),
+        "column_options": column_options(schema),
+        "shown_columns": {column.key for column in page.columns},
+        "saved_filters": saved_filters(user=request.user, category_id=category_id),
+        "facets": facets,
         "nav_module_id": category_id,
         "freshness": card_list_freshness(page=page),
     }
     template = "cards/changelist.html"
     if request.htmx and request.htmx.target == "changelist-results":
-        template += "#results"
+        # The filters changed in place: the sidebar's counts follow.
+        return trigger_client_event(
+            render(request, template + "#results", context), "changelist-changed"
+        )
     return render(request, template, context)
 
 
@@ -191,6 +229,51 @@ def board_move(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
 
 
 @require_POST
+def columns_choose_view(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    """Save the columns a person shows on a module's changelist; back to the changelist."""
+    schema = card_schema(category_id=category_id)
+    back = reverse("cards:changelist", args=[category_id]) + "?" + request.POST.get("query", "")
+    form = ColumnsForm(request.POST, schema=schema)
+    if form.is_valid():
+        columns_choose(
+            user=request.user, category_id=category_id, keys=form.cleaned_data["columns"]
+        )
+        messages.success(request, _("The columns were saved."))
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors.get("columns", [])))
+    return _redirect(request, back)
+
+
+@require_POST
+def saved_filter_add_view(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
+    """Name the changelist's filters (its query) to find them in the sidebar again."""
+    module_get(category_id=category_id)  # NotFound for a module MiniCRM does not have
+    form = SavedFilterForm(request.POST)
+    back = reverse("cards:changelist", args=[category_id]) + "?" + request.POST.get("query", "")
+    if form.is_valid():
+        saved_filter_save(
+            user=request.user,
+            category_id=category_id,
+            name=form.cleaned_data["name"],
+            query=form.cleaned_data["query"],
+        )
+        messages.success(request, _("The filter “%(name)s” was saved.") % form.cleaned_data)
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return _redirect(request, back)
+
+
+@require_POST
+def saved_filter_delete_view(
+    request: HtmxHttpRequest, category_id: int, filter_id: int
+) -> HttpResponse:
+    saved_filter_delete(user=request.user, category_id=category_id, filter_id=filter_id)
+    messages.info(request, _("The saved filter was removed."))
+    back = reverse("cards:changelist", args=[category_id]) + "?" + request.POST.get("query", "")
+    return _redirect(request, back)
+
+
+@require_POST
 def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     schema = card_schema(category_id=category_id)
     form = BulkActionForm(request.POST, schema=schema)
@@ -200,12 +283,24 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
             for error in errors:
                 messages.warning(request, str(error))
         return _redirect(request, back)
+    selected = form.cleaned_data["selected"]
+    if form.cleaned_data.get("all_matching"):
+        matching = CardFilterForm(QueryDict(request.POST.get("query", "")), schema=schema)
+        selected = card_ids_matching(category_id=category_id, filters=matching.filters())
+        if selected is None:
+            messages.warning(
+                request, _("All matching cards can be chosen once the mirror holds the module.")
+            )
+            return _redirect(request, back)
+        if not selected:
+            messages.warning(request, _("No cards match these filters: nothing was changed."))
+            return _redirect(request, back)
     try:
         job = cards_bulk_update(
-            card_ids=form.cleaned_data["selected"],
+            card_ids=selected,
             category_id=category_id,
             changes=form.changes(),
-            summary=form.summary(),
+            summary=form.summary(count=len(selected)),
             user=request.user,
         )
     except SchemaValidationError as error:

@@ -16,6 +16,32 @@
     });
   });
 
+  // <span data-selected-counter data-selected-text="# selected" data-all-text="all # cards">
+  // in a form: says how many of the form's `selected` boxes are ticked (or, with its
+  // "all matching" box ticked, that every matching card is), instead of the page's count.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.form) {
+      return;
+    }
+    var counter = box.form.querySelector("[data-selected-counter]");
+    if (!counter || (box.name !== "selected" && box.name !== "all_matching" && !box.hasAttribute("data-select-all"))) {
+      return;
+    }
+    if (!counter.hasAttribute("data-total-text")) {
+      counter.setAttribute("data-total-text", counter.textContent);
+    }
+    var all = box.form.querySelector("input[name=all_matching]");
+    var ticked = box.form.querySelectorAll("input[name=selected]:checked").length;
+    if (all && all.checked) {
+      counter.textContent = counter.getAttribute("data-all-text");
+    } else if (ticked > 0) {
+      counter.textContent = counter.getAttribute("data-selected-text").replace("#", String(ticked));
+    } else {
+      counter.textContent = counter.getAttribute("data-total-text");
+    }
+  });
+
   document.addEventListener("click", function (event) {
     if (!(event.target instanceof Element)) {
       return;
