@@ -273,6 +273,12 @@ def write_apply(*, write: Any) -> None:
             )
         if card_id:
             record_mark_stale(object_type="project", object_id=card_id)
+    elif kind.startswith("order."):
+        # MiniCRM keeps an order's card in step with it (Piszkozat, Teljesítve, Sztornó):
+        # the sync reads the card again.
+        card_id = int(((write.result or {}).get("order") or {}).get("project_id") or 0)
+        if card_id:
+            record_mark_stale(object_type="project", object_id=card_id)
 
 
 def conflict_apply(*, write: Any) -> None:

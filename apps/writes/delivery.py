@@ -204,6 +204,7 @@ def _order_transition(client: MiniCRMClient, write: Write) -> Delivered:
 def _order_summary(order: Any) -> dict[str, Any]:
     return {
         "status": order.status,
+        "project_id": order.project_id,  # the order's card (MiniCRM moves its status too)
         "number": order.number,
         "amount_net": str(order.amount_net),
         "amount_vat": str(order.amount_vat),

@@ -269,6 +269,33 @@ def test_a_mirror_that_cannot_take_a_landed_write_leaves_it_done_and_sent_once(
     assert Card.objects.get(pk=2056).name == "Landed all the same"
 
 
+def test_an_order_s_card_follows_the_order_into_the_mirror(crm: Crm, admin_user: Any) -> None:
+    from apps.orders.services import order_create, order_transition
+    from apps.writes.services import write_send
+
+    fill()
+    created = order_create(
+        customer_id=225,
+        currency="HUF",
+        items=[{"Name": "Kábel", "PriceNet": "1000", "Quantity": "1", "VAT": "27%", "Unit": "db"}],
+        user=admin_user,
+    )
+    write_send(created.pk)
+    created.refresh_from_db()
+    order_id = int(created.target_id or 0)
+    card_id = int(created.result["order"]["project_id"])
+    fill()
+    assert Card.objects.get(pk=card_id).status_id == 2700  # Piszkozat
+
+    for action in ("finalize", "complete", "paid"):
+        write_send(order_transition(order_id=order_id, action=action, user=admin_user).pk)
+    assert Card.objects.get(pk=card_id).stale_since is not None  # the sync reads it again
+    fill()
+
+    assert crm.get(f"/Api/R3/Project/{card_id}")["StatusId"] == "Teljesítve"
+    assert Card.objects.get(pk=card_id).status_id == 2701  # Teljesítve
+
+
 def test_the_status_history_is_mirrored(crm: Crm) -> None:
     fill()
     history = crm.get("/Api/R3/ProjectHistory/2056", Type="StatusHistory")

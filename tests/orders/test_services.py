@@ -159,9 +159,11 @@ def test_a_sent_order_create_stores_the_new_order_and_its_summary(crm: Crm) -> N
     write = reload(write)
     assert write.state == Write.State.DONE
     assert write.target_id is not None
+    created = order(crm, write.target_id)
     assert write.result == {
         "order": {
             "status": "Draft",
+            "project_id": int(created["ProjectId"]),  # the order's card
             "number": "",
             "amount_net": "2000",
             "amount_vat": "540",
@@ -169,7 +171,6 @@ def test_a_sent_order_create_stores_the_new_order_and_its_summary(crm: Crm) -> N
             "currency": "HUF",
         }
     }
-    created = order(crm, write.target_id)
     assert (created["CustomerId"], created["Subject"], created["Amount"]) == (
         "225",
         "Kábelek",

@@ -228,7 +228,33 @@ def transition(ctx: Ctx, order_id: int, action: str) -> dict[str, Any]:
     ctx.db.execute(
         "UPDATE orders SET status = ?, data = ? WHERE id = ?", (target, dumps(data), order_id)
     )
+    _card_follows(ctx, row["project_id"], target)
     return detail(ctx, order_id)
+
+
+# The status group an order's card takes as the order moves (MiniCRM keeps the card of an order
+# in step: "Piszkozat" while it is open, "Teljesítve" once completed or paid, "Sztornó").
+CARD_GROUPS = {
+    "Draft": "Open",
+    "In progress": "Open",
+    "Completed": "Success",
+    "Paid": "Success",
+    "Failed": "Failed",
+}
+
+
+def _card_follows(ctx: Ctx, project_id: int, order_status: str) -> None:
+    """Move the order's card to the first status of its module in the order's group (a change
+    like any other: its history, UpdatedAt and webhook)."""
+    card = projects.load(ctx.db, project_id)
+    if card is None:
+        return
+    status = ctx.db.execute(
+        "SELECT id FROM statuses WHERE category_id = ? AND grp = ? ORDER BY position LIMIT 1",
+        (card["category_id"], CARD_GROUPS[order_status]),
+    ).fetchone()
+    if status is not None:
+        projects.save(ctx, project_id, {"StatusId": status["id"]})
 
 
 # -- input checks -------------------------------------------------------------------------
