@@ -283,7 +283,7 @@ def test_an_order_s_card_follows_the_order_into_the_mirror(crm: Crm, admin_user:
     write_send(created.pk)
     created.refresh_from_db()
     order_id = int(created.target_id or 0)
-    card_id = int(created.result["order"]["project_id"])
+    card_id = int((created.result or {})["order"]["project_id"])
     fill()
     assert Card.objects.get(pk=card_id).status_id == 2700  # Piszkozat
 
