@@ -101,7 +101,7 @@ def readable(value: Any) -> Any:
     """A nested value as text people read: a mapping as "Label: value" items, a list of
     mappings as one such line each; plain values as they are."""
     if isinstance(value, dict):
-        return [f"{name_label(str(k))}: {_flat(v)}" for k, v in value.items()]
+        return [f"{name_label(k)}: {_flat(value[k])}" for k in in_field_order(value, None)]
     if isinstance(value, list | tuple):
         return [_flat(item) for item in value]
     return value
@@ -109,7 +109,7 @@ def readable(value: Any) -> Any:
 
 def _flat(value: Any) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{name_label(str(k))}: {_flat(v)}" for k, v in value.items())
+        return ", ".join(f"{name_label(k)}: {_flat(value[k])}" for k in in_field_order(value, None))
     if isinstance(value, list | tuple):
         return ", ".join(_flat(item) for item in value)
     if value is None:
@@ -139,4 +139,24 @@ def named_value(name: str, value: Any, schema: Schema | None, names: ValueNames)
 
 
 def named_values(data: dict[str, Any], schema: Schema | None, names: ValueNames) -> list[Named]:
-    return [named_value(str(name), value, schema, names) for name, value in data.items()]
+    return [named_value(name, data[name], schema, names) for name in in_field_order(data, schema)]
+
+
+# The fields every record has, first, in the order a card's page shows them.
+LEADING_FIELDS = ("Name", "StatusId", "UserId", "ContactId", "BusinessId", "CategoryId")
+
+
+def in_field_order(data: dict[str, Any], schema: Schema | None) -> list[str]:
+    """A record's field names in one order whatever stored them (PostgreSQL's jsonb keeps
+    keys in an order of its own): the leading fields, then the schema's, then the rest by
+    name."""
+    position = {name: i for i, name in enumerate(schema.fields)} if schema is not None else {}
+
+    def rank(name: str) -> tuple[int, int, str]:
+        if name in LEADING_FIELDS:
+            return (0, LEADING_FIELDS.index(name), name)
+        if name in position:
+            return (1, position[name], name)
+        return (2, 0, name)
+
+    return sorted((str(name) for name in data), key=rank)

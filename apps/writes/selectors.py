@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.minicrm import minicrm_budget
-from apps.mirror.labels import ValueNames, named_value, schema_for, value_names
+from apps.mirror.labels import (
+    ValueNames,
+    in_field_order,
+    named_value,
+    schema_for,
+    value_names,
+)
 from apps.mirror.models import Card as MirrorCard
 from apps.mirror.models import Contact as MirrorContact
 from apps.writes.models import BulkJob, Write
@@ -76,8 +82,9 @@ def write_changes(
     names = names or ValueNames()
     seen = write.seen or {}
     changes = []
-    for name, value in (write.payload or {}).items():
-        new = named_value(name, value, schema, names)
+    payload = write.payload or {}
+    for name in in_field_order(payload, schema):
+        new = named_value(name, payload[name], schema, names)
         old = seen.get(name, "")
         if old not in ("", None):
             old = named_value(name, old, schema, names).value
