@@ -18,8 +18,9 @@ run: $(STAMP) compilemessages
 
 # The suites that run a second time on PostgreSQL (a private server from Debian's packages,
 # started and stopped by scripts/private_postgres.py): where transactions, row locks and
-# concurrent writers matter. tests/core/test_database.py checks each pass's database.
+# concurrent writers matter, and the pages whose queries read the mirror's JSON. tests/core/test_database.py checks each pass's database.
 POSTGRES_TESTS := tests/core/test_database.py tests/writes tests/webhooks $(wildcard tests/mirror) \
+  tests/cards/test_changelist.py tests/core/test_dashboard.py \
   $(filter-out tests/writes/% tests/webhooks/%,$(wildcard tests/*/test_services.py))
 PYTEST := $(VENV)/bin/pytest -n 2 --dist loadscope
 
