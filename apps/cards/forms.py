@@ -173,6 +173,12 @@ class CardFilterForm(forms.Form):
     def choice_filters(self) -> list[forms.BoundField]:
         return [self[name] for name in self.choice_names]
 
+    def dates_chosen(self) -> bool:
+        """Some date range is in the query (its part of the form is shown open)."""
+        return any(
+            self.data.get(f"{key}_{end}") for key, _l in self.date_keys for end in ("from", "to")
+        )
+
     def date_filters(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         """(label, from, to) of each date range filter."""
         return [(label, self[f"{key}_from"], self[f"{key}_to"]) for key, label in self.date_keys]
