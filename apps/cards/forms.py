@@ -254,6 +254,8 @@ class BulkActionForm(forms.Form):
     selected = CardIdsField(required=False)
     # Every card the changelist's filters match (every page), not only those ticked.
     all_matching = forms.BooleanField(required=False)
+    # Sent from the preview: the person saw what the change will do and said yes.
+    confirm = forms.BooleanField(required=False)
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     status = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)

@@ -1218,3 +1218,53 @@ def card_ids_matching(*, category_id: int, filters: CardFilters) -> list[int] | 
         return None
     ordered = _sorted(held, filters.order, schema)
     return list(ordered.values_list("id", flat=True)[:ALL_MATCHING_LIMIT])
+
+
+# -- a bulk change, before it is queued ---------------------------------------------------------
+
+PREVIEW_NAMES = 20  # cards named on the preview
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk change will do: how many cards, the field and its new value, and the
+    values the cards have now (from the mirror; those it does not hold are counted apart)."""
+
+    count: int
+    field: str  # the field's label
+    new: str  # the new value as people read it
+    now: list[tuple[str, int]]  # (a value the cards have now, how many), most first
+    unchanged: int  # cards that already have the new value
+    unknown: int  # cards the mirror does not hold
+    names: list[str]  # the first few cards' names
+
+
+def bulk_preview(*, category_id: int, card_ids: list[int], changes: dict[str, Any]) -> BulkPreview:
+    """A bulk change's preview; its value is checked against the schema first (raising
+    SchemaValidationError, as queuing it would)."""
+    schema = card_schema(category_id=category_id)
+    cleaned = schema.validate(changes) or changes  # SchemaValidationError as the queue would
+    name, value = next(iter(cleaned.items()))
+    spec = schema.fields.get(name)
+    new = label_of(spec, value) if spec is not None and spec.choices else str(value)
+    column = {"StatusId": "status_id", "UserId": "user_id"}.get(name)
+    held = MirrorCard.objects.filter(pk__in=card_ids, deleted=False)
+    found: dict[str, int] = {}
+    total = 0
+    for card in held.only("id", "name", "status_id", "user_id", "data").iterator(chunk_size=1000):
+        total += 1
+        current = getattr(card, column) if column else (card.data or {}).get(name)
+        shown = label_of(spec, current) if spec is not None and spec.choices else current
+        text = "" if shown in (None, "") else str(shown)
+        found[text] = found.get(text, 0) + 1
+    names = list(held.order_by("name", "id").values_list("name", flat=True)[:PREVIEW_NAMES])
+    unchanged = found.pop(new, 0)
+    return BulkPreview(
+        count=len(card_ids),
+        field=field_label(spec) if spec is not None else name,
+        new=new,
+        now=sorted(found.items(), key=lambda item: (-item[1], item[0])),
+        unchanged=unchanged,
+        unknown=len(card_ids) - total,
+        names=[n or "—" for n in names],
+    )

@@ -28,6 +28,7 @@ from apps.cards.forms import (
 )
 from apps.cards.selectors import (
     board_tile,
+    bulk_preview,
     card_board,
     card_detail,
     card_export,
@@ -295,6 +296,28 @@ def bulk_action(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         if not selected:
             messages.warning(request, _("No cards match these filters: nothing was changed."))
             return _redirect(request, back)
+    if not form.cleaned_data.get("confirm"):
+        # First what it will do (how many cards, from which values to which), asked once.
+        try:
+            preview = bulk_preview(
+                category_id=category_id, card_ids=selected, changes=form.changes()
+            )
+        except SchemaValidationError as error:
+            messages.error(request, "; ".join(error.errors.values()))
+            return _redirect(request, back)
+        return render(
+            request,
+            "cards/bulk_preview.html",
+            {
+                "preview": preview,
+                "module": module_get(category_id=category_id),
+                "form": form,
+                "selected": [] if form.cleaned_data.get("all_matching") else selected,
+                "back": back,
+                "query": request.POST.get("query", ""),
+                "nav_module_id": category_id,
+            },
+        )
     try:
         job = cards_bulk_update(
             card_ids=selected,

@@ -157,6 +157,9 @@ def test_bulk_status_change_of_twenty_cards_with_a_progress_bar(
     shot(page, tmp_path, "changelist")
     page.click("#bulk-go")
 
+    # First what it will do, asked once.
+    expect(page.locator("h1")).to_have_text("Status to “Visszaigazolva” on 20 cards?")
+    page.locator("#bulk-confirm").get_by_role("button", name="Yes, change 20 cards").click()
     expect(page).to_have_url(re.compile(r"/queue/jobs/\d+/$"))
     expect(page.locator("#job-bar")).to_have_attribute("max", "20")
     expect(page.locator("#job-finished")).to_be_visible(timeout=60_000)

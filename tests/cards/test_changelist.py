@@ -302,7 +302,7 @@ def test_a_bulk_change_of_all_matching_cards_takes_every_page(
 
     answer = user_client.post(
         f"/modules/{SALES}/bulk/",
-        {"all_matching": "1", "action": "owner", "owner": "3300", "query": query},
+        {"all_matching": "1", "action": "owner", "owner": "3300", "query": query, "confirm": "1"},
     )
 
     assert answer.status_code == 302
@@ -332,3 +332,25 @@ def test_the_changelist_in_hungarian_keeps_dates_and_labels(
     # A date typed the Hungarian way means the same days.
     typed = {**params, f"f_{CLOSING}_from": "2026.03.01.", f"f_{CLOSING}_to": "2026.05.02."}
     assert sorted(rows(user_client.get(f"/modules/{SALES}/", typed))) == sorted(rows(response))
+
+
+def test_a_bulk_preview_counts_the_values_the_cards_have_now(
+    user_client: Client, filled: dict[str, int]
+) -> None:
+    chosen = [str(filled["big"]), str(filled["small"]), str(filled["web"])]
+
+    page = dom(
+        user_client.post(
+            f"/modules/{SALES}/bulk/",
+            {"selected": chosen, "action": "field", "field": SOURCE, "value": "Ajánlás"},
+        )
+    )
+
+    assert page.find("h1").text == "Hol talalt rank to “Ajánlás” on 3 cards?"
+    rows_now = page.by_id("bulk-preview").find("tbody").find_all("tr")
+    assert [[td.text for td in tr.find_all("td")] for tr in rows_now] == [
+        ["Weboldal", "2", "Ajánlás"],
+        ["Ajánlás", "1", "no change"],
+    ]
+    assert page.by_id("bulk-names").text == "Kis üzlet, Nagy üzlet, Őszi kampány"
+    assert not Write.objects.exists()

@@ -873,7 +873,12 @@ def test_bulk_action_with_nothing_selected_warns_and_queues_nothing(
 def test_bulk_status_on_three_cards_makes_a_job(user_client: Client, demo: Sandbox) -> None:
     response = user_client.post(
         f"/modules/{SALES}/bulk/",
-        {"selected": ["100001", "100002", "100003"], "action": "status", "status": "5002"},
+        {
+            "selected": ["100001", "100002", "100003"],
+            "action": "status",
+            "status": "5002",
+            "confirm": "1",
+        },
     )
 
     job = BulkJob.objects.get()
@@ -894,7 +899,7 @@ def test_a_bulk_job_made_in_hungarian_reads_in_english_for_an_english_viewer(
 ) -> None:
     response = hungarian.post(
         f"/modules/{SALES}/bulk/",
-        {"selected": ["100001", "100002"], "action": "status", "status": "5002"},
+        {"selected": ["100001", "100002"], "action": "status", "status": "5002", "confirm": "1"},
     )
 
     job = BulkJob.objects.get()
@@ -911,7 +916,7 @@ def test_a_bulk_job_made_in_hungarian_reads_in_english_for_an_english_viewer(
 def test_bulk_action_over_htmx_redirects_with_a_header(user_client: Client, demo: Sandbox) -> None:
     response = user_client.post(
         f"/modules/{SALES}/bulk/",
-        {"selected": ["100004", "100005"], "action": "owner", "owner": "101"},
+        {"selected": ["100004", "100005"], "action": "owner", "owner": "101", "confirm": "1"},
         HTTP_HX_REQUEST="true",
     )
 
@@ -939,6 +944,43 @@ def test_bulk_status_without_a_status_asks_for_one(user_client: Client, demo: Sa
 
     assert "Choose the new status." in messages_of(response)
     assert not BulkJob.objects.exists()
+
+
+def test_a_bulk_change_shows_what_it_will_do_and_asks_once(
+    user_client: Client, demo: Sandbox
+) -> None:
+    chosen = ["100001", "100002", "100003"]
+
+    preview = user_client.post(
+        f"/modules/{SALES}/bulk/",
+        {"selected": chosen, "action": "status", "status": "5002", "query": "o=name"},
+    )
+
+    assert preview.status_code == 200
+    assert not BulkJob.objects.exists() and not Write.objects.exists()  # nothing queued yet
+    page = dom(preview)
+    assert page.find("h1").text == "Status to “Kapcsolatfelvétel” on 3 cards?"
+    assert page.by_id("bulk-unknown").find_all("td")[1].text == "3"  # no mirror here
+    form = page.by_id("bulk-confirm")
+    assert form.links() == {f"/modules/{SALES}/?o=name": "No, go back"}
+
+    confirmed = user_client.post(form.attrs["action"], form_data(form))
+
+    job = BulkJob.objects.get()
+    assert confirmed["Location"] == f"/queue/jobs/{job.pk}/"
+    assert sorted(job.writes.values_list("target_id", flat=True)) == [100001, 100002, 100003]
+
+
+def test_a_bulk_preview_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
+    page = dom(
+        hungarian.post(
+            f"/modules/{SALES}/bulk/",
+            {"selected": ["100001", "100002"], "action": "owner", "owner": "101"},
+        )
+    )
+
+    assert page.by_id("bulk-confirm").find("button").text == "Igen, 2 kártya módosítása"
+    assert page.by_id("bulk-confirm").find("input", name="owner").attrs["value"] == "101"
 
 
 # -- MiniCRM's budget spent --------------------------------------------------------------------
@@ -1237,7 +1279,13 @@ def test_bulk_set_a_dropdown_by_its_digit_label_sets_that_label(
 ) -> None:
     user_client.post(
         f"/modules/{DIGITS}/bulk/",
-        {"selected": ["180002", "180003"], "action": "field", "field": "Emelet", "value": "3"},
+        {
+            "selected": ["180002", "180003"],
+            "action": "field",
+            "field": "Emelet",
+            "value": "3",
+            "confirm": "1",
+        },
     )
 
     job = BulkJob.objects.get()
