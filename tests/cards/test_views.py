@@ -968,7 +968,11 @@ def test_a_bulk_change_shows_what_it_will_do_and_asks_once(
 
     job = BulkJob.objects.get()
     assert confirmed["Location"] == f"/queue/jobs/{job.pk}/"
-    assert sorted(job.writes.values_list("target_id", flat=True)) == [100001, 100002, 100003]
+    assert sorted(int(i or 0) for i in job.writes.values_list("target_id", flat=True)) == [
+        100001,
+        100002,
+        100003,
+    ]
 
 
 def test_a_bulk_preview_in_hungarian(hungarian: Client, demo: Sandbox) -> None:
