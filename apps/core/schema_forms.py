@@ -66,6 +66,38 @@ TEXT_VALIDATORS: dict[str, Any] = {
 }
 
 
+# Fields that hold a contact's id: edited with a picker over the mirror's contacts.
+PICKED_FIELDS = {"ContactId": "", "BusinessId": "Business", "MainContactId": "Person"}
+PICKED_FIELDS["CustomerId"] = ""
+
+
+class ContactPicker(forms.TextInput):
+    """A contact id typed, or chosen by name: as you type, the mirror's matching contacts are
+    offered (HTMX fills the input's <datalist>; each choice's value is the id). Without
+    JavaScript, or before the mirror holds the contacts, the id is typed."""
+
+    template_name = "core/widgets/contact_picker.html"
+
+    def __init__(self, kind: str = "", attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.kind = kind
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        from django.urls import reverse
+
+        query = f"?kind={self.kind}" if self.kind else ""
+        picker = {
+            "list": f"picker-{name}",
+            "autocomplete": "off",
+            "hx-get": reverse("search:contact_options") + query,
+            "hx-trigger": "input changed delay:250ms",
+            "hx-target": f"#picker-{name}",
+            "hx-swap": "innerHTML",
+            "hx-sync": "this:replace",
+        }
+        return super().get_context(name, value, {**picker, **(attrs or {})})
+
+
 class MinuteDateTimeField(forms.DateTimeField):
     """A date and time edited to the minute (the datetime-local widget shows no seconds).
 
@@ -99,6 +131,9 @@ def form_field(spec: FieldSpec, *, required: bool | None = None) -> forms.Field:
     kind = spec.kind
     if kind in ("int", "float"):
         bounds = {"min_value": 0 if spec.non_negative else -MAX_NUMBER, "max_value": MAX_NUMBER}
+        if kind == "int" and spec.name in PICKED_FIELDS:
+            picker = ContactPicker(PICKED_FIELDS[spec.name])
+            return forms.IntegerField(localize=False, widget=picker, **bounds, **options)
         if kind == "int":
             return forms.IntegerField(localize=False, **bounds, **options)
         # Decimal, not float: "NaN", "Infinity" and "1e7000000" are refused, digits bounded.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.http import IdField
 from apps.core.once import once_field
+from apps.core.schema_forms import ContactPicker
 from apps.orders.services import CURRENCIES, VAT_RATES
 
 ITEM_FIELDS = ("Name", "SKU", "PriceNet", "Quantity", "Unit", "VAT")
@@ -16,7 +17,7 @@ BUYER_FIELDS = ("Name", "PostalCode", "City", "Address", "VatNumber")
 
 
 class OrderForm(forms.Form):
-    customer = IdField(label=_("Customer (contact id)"))
+    customer = IdField(label=_("Customer (contact id)"), widget=ContactPicker())
     currency = forms.ChoiceField(
         label=_("Currency"),
         choices=[(c, c) for c in CURRENCIES],

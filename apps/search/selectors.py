@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from apps.cards.selectors import module_listed
-from apps.contacts.selectors import contact_search, search_terms
+from apps.contacts.selectors import contact_search, contacts_listed, search_terms
 from apps.core.selectors import Module, modules_all
 from apps.mirror import store
 from apps.mirror.models import Card as MirrorCard
+from apps.mirror.models import Contact as MirrorContact
 from apps.mirror.selectors import mirror_here
 
 SHOWN = 5  # hits shown of each group (the group links to all of them)
@@ -92,3 +93,29 @@ def _card_hits(query: str, shown: int) -> tuple[list[ModuleHits], list[Module]]:
         hits = [Hit(card.id, card.name or f"#{card.id}") for card in first]
         groups.append(ModuleHits(module, hits, counts[module.id]))
     return groups, [m for m in modules if m not in searched]
+
+
+PICKED = 10  # choices a contact picker offers
+
+
+def contact_choices(*, q: str, kind: str = "") -> list[Hit]:
+    """What a contact picker (a form's customer, contact or company field) offers for what was
+    typed: the mirror's matches (a company, a person or either), by name; nothing until the
+    mirror holds every contact, so typing never spends MiniCRM's budget (the id is typed then).
+    """
+    if not q.strip() or not (mirror_here() and contacts_listed()):
+        return []
+    rows = MirrorContact.objects.filter(deleted=False).exclude(type="")
+    if kind in ("Business", "Person"):
+        rows = rows.filter(type=kind)
+    text = q.strip()
+    if text.isdigit():
+        rows = rows.filter(pk=int(text)) if len(text) <= 18 else rows.none()
+    else:
+        words = store.fold(text).split()
+        if not words:  # nothing a name could begin with
+            return []
+        for word in words:
+            rows = rows.filter(search_text__contains=" " + word)
+    found = rows.order_by("name", "id").values_list("id", "name", "email")[:PICKED]
+    return [Hit(contact_id, name, email or "") for contact_id, name, email in found]

@@ -6,4 +6,5 @@ app_name = "search"
 
 urlpatterns = [
     path("search/", views.search, name="everywhere"),
+    path("search/contacts/", views.contact_options, name="contact_options"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from apps.core.http import HtmxHttpRequest
-from apps.search.selectors import Everywhere, search_everywhere
+from apps.search.selectors import Everywhere, contact_choices, search_everywhere
 from minicrm import BadRequest
 
 MAX_QUERY = 200
@@ -30,3 +30,12 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         }
     template = "search/everywhere.html" + ("#results" if dropdown else "")
     return render(request, template, {"found": found, "q": q, "notice": notice})
+
+
+def contact_options(request: HtmxHttpRequest) -> HttpResponse:
+    """A contact picker's choices for what was typed in it, as <option>s of its <datalist>
+    (the input sends itself, under its own name: the first value is what was typed)."""
+    typed = next((str(v) for key, v in request.GET.items() if key != "kind" and v), "")
+    kind = request.GET.get("kind", "")
+    choices = contact_choices(q=typed.strip()[:MAX_QUERY], kind=kind)
+    return render(request, "search/_contact_options.html", {"choices": choices})

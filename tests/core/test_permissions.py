@@ -19,6 +19,7 @@ CONSOLE = {
     "core:home",
     "core:status",
     "search:everywhere",
+    "search:contact_options",
     "core:preferences",
     "core:settings",
     "core:schema_refresh",

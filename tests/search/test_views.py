@@ -127,3 +127,42 @@ def test_search_in_hungarian(user_client: Client, console: Sandbox, settings: Se
 
     assert "Értékesítés" in groups(response)
     assert dom(response).find("h1").text == "Keresés: „kovacs”"
+
+
+# -- contact pickers -------------------------------------------------------------------------------
+
+
+def test_a_contact_picker_offers_the_mirror_s_contacts_by_name_and_by_id(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    fill(settings)
+
+    def offered(**params: str) -> list[tuple[str, str]]:
+        response = user_client.get("/search/contacts/", params, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        return [(o.attrs["value"], o.text) for o in dom(response).find_all("option")]
+
+    assert ("7506", "Leskó Norbert") in [
+        (v, t.split(" — ")[0]) for v, t in offered(ContactId="lesko")
+    ]
+    assert [v for v, _t in offered(customer="7506")] == ["7506"]
+    assert [v for v, _t in offered(BusinessId="minicrm", kind="Business")] == ["7505"]
+    assert [v for v, _t in offered(BusinessId="lesko", kind="Business")] == []  # a person
+    assert offered(ContactId="") == [] and offered(ContactId="\x00" * 3) == []
+
+
+def test_a_contact_picker_offers_nothing_before_the_mirror_holds_the_contacts(
+    user_client: Client, console: Sandbox
+) -> None:
+    response = user_client.get("/search/contacts/", {"ContactId": "lesko"})
+
+    assert response.status_code == 200 and not dom(response).find_all("option")
+
+
+def test_forms_pick_contacts_with_the_picker(user_client: Client, console: Sandbox) -> None:
+    card_form = dom(user_client.get("/cards/2056/change/")).find("form", class_="schema-form")
+    contact = card_form.find("input", name="ContactId")
+    assert contact.attrs["hx-get"] == "/search/contacts/"
+    assert card_form.by_id(contact.attrs["list"]).tag == "datalist"
+    order_form = dom(user_client.get("/orders/add/"))
+    assert order_form.find("input", name="customer").attrs["list"] == "picker-customer"
