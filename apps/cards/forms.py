@@ -101,13 +101,14 @@ FIELD_PREFIX = "f_"  # a field's filter: f_Tipus=12, f_Vip=1, f_Hatarido_from=20
 
 
 def choice_filter_specs(schema: Schema) -> list[FieldSpec]:
-    """The fields a changelist filters by a choice: dropdowns and yes/no fields."""
+    """The fields a changelist filters by a choice: dropdowns, multi-selects (a card with the
+    choice among its values) and yes/no fields."""
     return [
         spec
         for spec in schema.fields.values()
         if spec.name not in NOT_COLUMNS
         and not spec.read_only
-        and (spec.kind == "bool" or (spec.kind == "select" and spec.choices))
+        and (spec.kind == "bool" or (spec.kind in ("select", "multiselect") and spec.choices))
     ]
 
 

@@ -12,6 +12,7 @@ cached in Redis).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -554,11 +555,15 @@ def _held_cards(
         spec = schema.fields.get(name)
         if spec is None:
             continue
+        label = spec.choices.get(chosen)
         if spec.kind == "bool":
             cards = cards.filter(_bool_is(name, bool(chosen)))
+        elif not label:
+            cards = cards.none()
+        elif spec.kind == "multiselect":
+            cards = _holding(cards, name, label)
         else:
-            label = spec.choices.get(chosen)
-            cards = cards.filter(**{f"data__{name}": label}) if label else cards.none()
+            cards = cards.filter(**{f"data__{name}": label})
     for index, (key, start, end) in enumerate(filters.dates):
         cards = _dated_within(cards, index, key, start, end)
     return cards
@@ -599,6 +604,17 @@ def _dated_within(
     if end is not None:
         cards = cards.filter(**{f"{day}__lte": end.isoformat()})
     return cards
+
+
+def _holding(cards: QuerySet[MirrorCard], name: str, label: str) -> QuerySet[MirrorCard]:
+    """Cards whose multi-select has `label` among its values. The list is matched as JSON text
+    (SQLite's json_extract keeps the stored escapes, PostgreSQL's ->> writes the characters),
+    an element whole, quotes and all, so "Glutén" never matches "Gluténmentes"."""
+    alias = "has_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+    return cards.alias(**{alias: KT(f"data__{name}")}).filter(
+        Q(**{f"{alias}__contains": json.dumps(label)})
+        | Q(**{f"{alias}__contains": json.dumps(label, ensure_ascii=False)})
+    )
 
 
 def _bool_is(name: str, wanted: bool) -> Q:
@@ -1116,6 +1132,13 @@ def card_facets(
             .annotate(n=Count("id"))
             .values_list("value", "n")
         )
+        if spec.kind == "multiselect":
+            base = others or MirrorCard.objects.none()
+            counts = {
+                key: _holding(base, name, label).count() for key, label in spec.choices.items()
+            }
+            facets.append(_facet(param, title, spec.choices, counts, chosen))
+            continue
         if spec.kind == "bool":
             yes = sum(n for v, n in grouped if str(v).casefold() in ("1", "true"))
             no = sum(n for v, n in grouped if str(v).casefold() in ("0", "false"))

@@ -354,3 +354,39 @@ def test_a_bulk_preview_counts_the_values_the_cards_have_now(
     ]
     assert page.by_id("bulk-names").text == "Kis üzlet, Nagy üzlet, Őszi kampány"
     assert not Write.objects.exists()
+
+
+def test_a_multi_select_filter_finds_the_cards_holding_a_choice(
+    user_client: Client, filled: dict[str, int], settings: Settings
+) -> None:
+    from apps.mirror.models import Module
+
+    # The module gets a multi-select (as a schema read again would bring it), and the cards
+    # their values (as their details would).
+    module = Module.objects.get(pk=SALES)
+    module.schema = {
+        **module.schema,
+        "Etkezes": {"1": "Vegetáriánus", "2": "Glutén", "4": "Gluténmentes"},
+    }
+    module.save()
+    for key, values in (
+        ("big", ["Vegetáriánus", "Gluténmentes"]),
+        ("small", ["Glutén"]),
+        ("web", []),
+    ):
+        card = Card.objects.get(pk=filled[key])
+        card.data = {**card.data, "Etkezes": values}
+        card.save()
+
+    def found(choice: str) -> set[int]:
+        return set(rows(user_client.get(f"/modules/{SALES}/", {"f_Etkezes": choice, "q": "uzlet"})))
+
+    assert found("4") == {filled["big"]}  # "Glutén" is not "Gluténmentes"
+    assert found("2") == {filled["small"]}
+    assert found("1") == {filled["big"]}
+    facets = dom(user_client.get(f"/modules/{SALES}/", {"facets": "1", "q": "uzlet"}, headers=HTMX))
+    box = facets.by_id("facet-f_Etkezes")
+    counts = {
+        li.find("a").text: li.find("span", class_="count").text for li in box.find_all("li")[1:]
+    }
+    assert counts == {"Vegetáriánus": "1", "Glutén": "1", "Gluténmentes": "1"}
