@@ -365,7 +365,7 @@ def test_a_multi_select_filter_finds_the_cards_holding_a_choice(
     # their values (as their details would).
     module = Module.objects.get(pk=SALES)
     module.schema = {
-        **module.schema,
+        **(module.schema or {}),
         "Etkezes": {"1": "Vegetáriánus", "2": "Glutén", "4": "Gluténmentes"},
     }
     module.save()
