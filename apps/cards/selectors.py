@@ -217,7 +217,10 @@ def card_list(*, category_id: int, filters: CardFilters, page: int = 0) -> CardP
         count = held.count()
         page = page_within(page, count)
         start = page * PAGE_SIZE
-        shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
+        # A row shows columns, not fields: the fields' JSON stays in the database (the sort
+        # then moves narrow rows, which on 20,000 cards is most of the page's time).
+        narrow = held.only(*ROW_COLUMNS)
+        shown = list(_sorted(narrow, filters.order, schema)[start : start + PAGE_SIZE])
         names = _company_names(shown)
         rows = [_card_row(card, schema, names) for card in shown]
         pages = max(1, -(-count // PAGE_SIZE))
@@ -428,7 +431,8 @@ def card_board(*, category_id: int, filters: CardFilters) -> Board | None:
         cards = held.filter(Q(status_id=status_id) | Q(pk__in=arriving)).exclude(
             pk__in=[pk for pk in moved if moving[pk] != status_id]
         )
-        shown = list(cards.order_by(F("updated_at").desc(nulls_last=True), "-id")[:BOARD_SHOWN])
+        newest = cards.only(*ROW_COLUMNS).order_by(F("updated_at").desc(nulls_last=True), "-id")
+        shown = list(newest[:BOARD_SHOWN])
         names = _company_names(shown)
         tiles = [
             BoardCard(
@@ -523,6 +527,18 @@ def _field_equals(spec: FieldSpec, value: str) -> Q:
             condition |= Q(**{path: candidate})
         return condition
     return Q(**{f"{path}__iexact": text})
+
+
+# What `_card_row` reads of a card (a changelist row, a board tile).
+ROW_COLUMNS = (
+    "id",
+    "name",
+    "status_id",
+    "user_id",
+    "contact_id",
+    "business_id",
+    "updated_at",
+)
 
 
 def _card_row(card: MirrorCard, schema: Schema, names: dict[int, str]) -> CardRow:
