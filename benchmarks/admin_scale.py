@@ -608,8 +608,13 @@ def main() -> None:
         from django.test import Client
 
         from apps.core.models import Profile
+        from apps.mirror.models import Card
 
         call_command("migrate", verbosity=0)
+        if args.database_url and Card.objects.exists():
+            sys.exit(
+                "the database already holds a mirror: give an empty one (the seed replaces it)"
+            )
         seeded = seeded_before() if reuse else None
         if seeded is None:
             print(
