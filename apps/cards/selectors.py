@@ -238,7 +238,17 @@ def card_list(
         count = held.count()
         page = page_within(page, count)
         start = page * PAGE_SIZE
-        shown = list(_sorted(held, filters.order, schema)[start : start + PAGE_SIZE])
+        # A row shows columns, not fields: the fields' JSON stays in the database (the sort
+        # then moves narrow rows, which on 20,000 cards is most of the page's time).
+        narrow = held.only(*ROW_COLUMNS, "created_at", "status_updated_at")
+        shown = list(_sorted(narrow, filters.order, schema)[start : start + PAGE_SIZE])
+        if any(column.key not in BUILTIN for column in shown_columns):
+            # The fields' JSON of this page's cards only, for the columns that show fields.
+            fields = dict(
+                MirrorCard.objects.filter(pk__in=[c.id for c in shown]).values_list("id", "data")
+            )
+            for card in shown:
+                card.data = fields.get(card.id) or {}
         names = _company_names(shown)
         rows = [
             replace(
@@ -480,7 +490,8 @@ def card_board(*, category_id: int, filters: CardFilters) -> Board | None:
         cards = held.filter(Q(status_id=status_id) | Q(pk__in=arriving)).exclude(
             pk__in=[pk for pk in moved if moving[pk] != status_id]
         )
-        shown = list(cards.order_by(F("updated_at").desc(nulls_last=True), "-id")[:BOARD_SHOWN])
+        newest = cards.only(*ROW_COLUMNS).order_by(F("updated_at").desc(nulls_last=True), "-id")
+        shown = list(newest[:BOARD_SHOWN])
         names = _company_names(shown)
         tiles = [
             BoardCard(
@@ -650,6 +661,18 @@ def _field_equals(spec: FieldSpec, value: str) -> Q:
             condition |= Q(**{path: candidate})
         return condition
     return Q(**{f"{path}__iexact": text})
+
+
+# What `_card_row` reads of a card (a changelist row, a board tile).
+ROW_COLUMNS = (
+    "id",
+    "name",
+    "status_id",
+    "user_id",
+    "contact_id",
+    "business_id",
+    "updated_at",
+)
 
 
 def _card_row(card: MirrorCard, schema: Schema, names: dict[int, str]) -> CardRow:

@@ -548,6 +548,11 @@ def test_the_board_shows_each_status_s_cards_and_a_move_queues_the_change(
     assert sorted(columns["Érdeklődő"]) == sorted(expected)
     count = dom(response).by_id("board-column-2620").find("span", class_="count").text
     assert count == str(len(expected))
+    # Its move form (the keyboard's and a browser's without JavaScript) offers every status,
+    # its own chosen.
+    options = dom(response).by_id(f"move-{lead}").options()
+    assert [label for _value, label, _on in options] == list(columns)
+    assert [value for value, _label, on in options if on] == ["2620"]
 
     # Dropped on "Ajánlat kiküldve" (the drag posts what the tile's form posts).
     settings.MINICRM_BASE_URL = address
@@ -558,6 +563,7 @@ def test_the_board_shows_each_status_s_cards_and_a_move_queues_the_change(
     assert moved.status_code == 200
     tile = dom(moved).by_id(f"board-card-{lead}")
     assert "pending" in tile.classes
+    assert [value for value, _label, on in tile.find("select").options() if on] == ["2621"]
     write = Write.objects.get()
     assert write.payload == {"StatusId": 2621}
     minicrm_away(settings)

@@ -10,6 +10,8 @@ from django import template
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from apps.core.fieldviews import (
     STANDARD_LABELS,
@@ -105,3 +107,16 @@ def facet_query(context: dict[str, Any], param: str, value: str) -> str:
 def grouped(value: Any) -> str:
     """A number with the language's thousands separator (1 890 000 in Hungarian)."""
     return number_format(value, use_l10n=True, force_grouping=True)
+
+
+@register.simple_tag
+def choice_options(choices: Any, selected: Any) -> str:
+    """A select's options of (value, label) pairs, `selected` chosen: in one call, as a board
+    renders them for each of its hundreds of cards (a template loop took a third of its time)."""
+    return mark_safe(  # noqa: S308 (each value and label is escaped)
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
+    )
