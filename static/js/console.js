@@ -349,6 +349,13 @@
     );
     if (field) {
       field.focus();
+      try {
+        // The caret after the value, to go on typing (inputs without a caret throw: no matter).
+        var end = field.value.length;
+        field.setSelectionRange(end, end);
+      } catch (ignored) {
+        // a date, number or email input
+      }
     }
   });
 })();
