@@ -82,7 +82,8 @@ OVERFLOWING = """() => {
   for (const element of document.querySelectorAll("body *")) {
     const box = element.getBoundingClientRect();
     // Its own box, or the text that runs out of it (a line that cannot wrap).
-    const right = Math.max(box.right, box.left + element.scrollWidth);
+    const clips = getComputedStyle(element).overflowX !== "visible";
+    const right = clips ? box.right : Math.max(box.right, box.left + element.scrollWidth);
     if (right <= width + 0.5 || box.width === 0) continue;
     let scroller = element.parentElement;
     while (scroller && scroller !== document.body && getComputedStyle(scroller).overflowX === "visible") {
