@@ -9,7 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from apps.cards.selectors import module_listed
 from apps.writes.models import Write
+from tests.browser.conftest import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -103,3 +105,29 @@ def test_an_inline_edit_takes_the_focus_and_esc_cancels_it_without_saving(
     expect(page.locator("#field-ProjektKod")).not_to_contain_text("Nem mentjük")
     page.wait_for_timeout(500)
     assert not Write.objects.filter(target_id=INLINE_CARD).exists()
+
+
+def test_the_keys_work_on_contact_results_and_board_tiles_too(logged_in: Page) -> None:
+    page = logged_in
+    page.goto("/contacts/?q=Papp")
+    first = page.locator("#result_list tbody tr").first
+    contact = first.locator("th a").get_attribute("href")
+    page.locator("h1").click()  # out of the search box, which has the focus on this page
+    page.keyboard.press("j")
+    expect(first).to_have_attribute("aria-current", "true")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"{contact}$"))
+    page.keyboard.press("e")  # a contact page's "e" opens its change form
+    expect(page).to_have_url(re.compile(rf"{contact}change/$"))
+
+    # The board needs the module in the mirror (the worker's sync, started by beat).
+    eventually(lambda: module_listed(category_id=EVENTS_MODULE), timeout=120)
+    page.goto(f"/modules/{EVENTS_MODULE}/board/")
+    tiles = page.locator("li.board-card")
+    expect(tiles.nth(1)).to_be_attached()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(tiles.nth(1)).to_have_class(re.compile(r"\bkey-current\b"))
+    card = tiles.nth(1).get_attribute("data-card")
+    page.keyboard.press("e")
+    expect(page).to_have_url(re.compile(rf"/cards/{card}/change/$"))
