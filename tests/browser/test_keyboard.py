@@ -70,6 +70,7 @@ def test_j_and_k_move_through_a_changelist_enter_opens_and_e_edits(logged_in: Pa
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/cards/{ids[2]}/$"))
     expect(page.locator("h1")).to_contain_text(name)
+    page.wait_for_load_state()  # its console.js too, as a person would see the page first
 
     # On a card page, "e" opens its change form.
     page.keyboard.press("e")
@@ -117,6 +118,7 @@ def test_the_keys_work_on_contact_results_and_board_tiles_too(logged_in: Page) -
     expect(first).to_have_attribute("aria-current", "true")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"{contact}$"))
+    page.wait_for_load_state()
     page.keyboard.press("e")  # a contact page's "e" opens its change form
     expect(page).to_have_url(re.compile(rf"{contact}change/$"))
 
