@@ -497,7 +497,24 @@ def pages(seeded: dict[str, Any]) -> list[tuple[str, list[str]]]:
             owner = list(OWNERS)[index % len(OWNERS)]
             filtered.append(f"/modules/{module}/?status={status}&owner={owner}")
     modules = [module for module, _s in seeded["modules"]]
+    # Sorted by a custom number field of the module, with two filters: a status and an owner,
+    # or a status and one of the module's dropdowns.
+    by_number, by_dropdown = [], []
+    for module, statuses in seeded["modules"]:
+        number, dropdown = _custom_fields(module)
+        if number is None:
+            continue
+        for index, status in enumerate(statuses):
+            owner = list(OWNERS)[index % len(OWNERS)]
+            by_number.append(f"/modules/{module}/?status={status}&owner={owner}&o=-{number}")
+            if dropdown is not None:
+                name, choice = dropdown
+                by_dropdown.append(
+                    f"/modules/{module}/?status={status}&f_{name}={choice}&o={number}"
+                )
     return [
+        ("changelist, status + owner, o=-<number field>", by_number),
+        ("changelist, status + dropdown, o=<number field>", by_dropdown),
         ("changelist, status + owner, o=-updated", [f"{u}&o=-updated" for u in filtered]),
         ("changelist, status + owner, o=name", [f"{u}&o=name" for u in filtered]),
         ("changelist, status + owner, o=company", [f"{u}&o=company" for u in filtered]),
@@ -507,6 +524,20 @@ def pages(seeded: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("board", [f"/modules/{m}/board/" for m in modules]),
         ("dashboard", ["/"]),
     ]
+
+
+def _custom_fields(module: int) -> tuple[str | None, tuple[str, int] | None]:
+    """A module's first custom number field, and its first dropdown with a choice."""
+    from apps.cards.columns import NOT_COLUMNS
+    from apps.mirror import store
+
+    schema = store.module_field_schema(module)
+    specs = [s for s in (schema.fields.values() if schema else []) if s.name not in NOT_COLUMNS]
+    number = next((s.name for s in specs if s.kind in ("int", "float")), None)
+    dropdown = next(
+        ((s.name, next(iter(s.choices))) for s in specs if s.kind == "select" and s.choices), None
+    )
+    return number, dropdown
 
 
 # -- exports ----------------------------------------------------------------------------------

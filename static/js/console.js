@@ -183,3 +183,179 @@
   document.addEventListener("DOMContentLoaded", undoWatch);
   document.addEventListener("htmx:afterSettle", undoWatch);
 })();
+
+// Keys (README, "Using the console"): "/" focuses the header's search box; "j" and "k" move a
+// highlight through the rows of the page's main list (rows marked data-key-row), Enter opens
+// the highlighted row's first link, "e" opens its edit page (data-key-edit="URL" on the row)
+// or, with no row highlighted, the page's own (<a data-key-edit>); Esc cancels an inline edit
+// (its data-inline-cancel link). None of them fires while someone types in a field, and none
+// takes a key pressed with Ctrl, Alt or Meta (the browser's and the system's shortcuts).
+(function () {
+  "use strict";
+
+  var HIGHLIGHT = "key-current";
+
+  function typing(element) {
+    return (
+      element instanceof Element &&
+      (element.matches("input, textarea, select") || element.isContentEditable)
+    );
+  }
+
+  // An element Enter already means something for (a link, a button).
+  function pressable(element) {
+    return (
+      element instanceof Element &&
+      element !== document.body &&
+      element.matches("a[href], button, summary, [role=button], [tabindex]")
+    );
+  }
+
+  function rows() {
+    return Array.prototype.filter.call(document.querySelectorAll("[data-key-row]"), function (row) {
+      // Shown, and the page's own (not the header search's dropdown).
+      return row.getClientRects().length > 0 && !row.closest("#global-search");
+    });
+  }
+
+  // The highlighted row's place survives a swap that redraws the list (the queue every 5 s).
+  var place = -1;
+
+  function highlight(list, index) {
+    list.forEach(function (row) {
+      row.classList.remove(HIGHLIGHT);
+      row.removeAttribute("aria-current");
+    });
+    if (index < 0 || index >= list.length) {
+      place = -1;
+      return;
+    }
+    place = index;
+    var row = list[index];
+    row.classList.add(HIGHLIGHT);
+    row.setAttribute("aria-current", "true");
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function current() {
+    return document.querySelector("[data-key-row]." + HIGHLIGHT);
+  }
+
+  function go(url) {
+    if (url) {
+      window.location.assign(url);
+    }
+  }
+
+  // The inline edit the focus is in, or the open one while the focus is in no other field.
+  function cancelInlineEdit(from) {
+    var editing = from instanceof Element ? from.closest(".editing") : null;
+    if (!editing && !typing(from)) {
+      editing = document.querySelector(".editing");
+    }
+    var cancel = editing && editing.querySelector("[data-inline-cancel]");
+    if (cancel) {
+      cancel.click();
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) {
+      return;
+    }
+    var active = document.activeElement;
+    if (event.key === "Escape") {
+      if (cancelInlineEdit(active)) {
+        event.preventDefault();
+      }
+      return;
+    }
+    if (typing(active) || typing(event.target)) {
+      return;
+    }
+    var row = current();
+    if (event.key === "/") {
+      var search = document.querySelector("#global-search input[type=search], #global-search input");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      }
+    } else if (event.key === "j" || event.key === "k") {
+      var list = rows();
+      if (!list.length) {
+        return;
+      }
+      var at = row ? list.indexOf(row) : -1;
+      var next = event.key === "j" ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0);
+      event.preventDefault();
+      highlight(list, next);
+    } else if (event.key === "Enter" && row && !pressable(active)) {
+      var link = row.querySelector("a[href]");
+      if (link) {
+        event.preventDefault();
+        link.click();
+      }
+    } else if (event.key === "e") {
+      var edit = row ? row.getAttribute("data-key-edit") : null;
+      if (!edit && !row) {
+        var own = document.querySelector("a[data-key-edit]");
+        edit = own && own.getAttribute("href");
+      }
+      if (edit) {
+        event.preventDefault();
+        go(edit);
+      }
+    }
+  });
+
+  // A row clicked or focused becomes the highlighted one, so j/k go on from there.
+  document.addEventListener("focusin", function (event) {
+    var row = event.target instanceof Element && event.target.closest("[data-key-row]");
+    if (row && !row.classList.contains(HIGHLIGHT)) {
+      var list = rows();
+      list.forEach(function (other) {
+        other.classList.remove(HIGHLIGHT);
+        other.removeAttribute("aria-current");
+      });
+      row.classList.add(HIGHLIGHT);
+      row.setAttribute("aria-current", "true");
+      place = list.indexOf(row);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (place >= 0 && !current()) {
+      var list = rows();
+      if (place < list.length) {
+        list[place].classList.add(HIGHLIGHT);
+        list[place].setAttribute("aria-current", "true");
+      } else {
+        place = -1;
+      }
+    }
+  });
+
+  // An inline edit opened: its first field takes the focus, ready to type.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof Element) || !elt.matches(".editing")) {
+      return;
+    }
+    var field = elt.querySelector(
+      "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])"
+    );
+    if (field) {
+      field.focus();
+      try {
+        // The caret after the value, to go on typing (inputs without a caret throw: no matter).
+        var end = field.value.length;
+        field.setSelectionRange(end, end);
+      } catch (ignored) {
+        // a date, number or email input
+      }
+    }
+  });
+})();
