@@ -90,7 +90,8 @@ def card_cells(
     """What a mirrored card shows in each column (dropdowns by label, numbers as numbers)."""
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     owners = schema.fields["UserId"].choices if "UserId" in schema.fields else {}
-    data = card.data or {}
+    # The fields' JSON only when a column shows a field (a narrow row defers it).
+    data = (card.data or {}) if any(c.key not in BUILTIN for c in columns) else {}
     cells = []
     for column in columns:
         key = column.key

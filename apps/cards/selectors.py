@@ -347,6 +347,11 @@ def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> Q
     else:
         moment = {"created": "created_at", "status_updated": "status_updated_at"}
         cards = cards.annotate(sort_key=F(moment.get(key, "updated_at")))
+    if key == "name":  # never empty of a value (NULL): its index serves the order as it is
+        name = Lower("name")
+        return cards.order_by(
+            name.desc() if descending else name.asc(), "-id" if descending else "id"
+        )
     first = (
         F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
     )

@@ -10,6 +10,8 @@ own UpdatedAt, so that a late webhook or poll never moves a row backwards.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -103,6 +105,10 @@ class Card(MirroredRecord):
                 name="mirror_card_status",
             ),
             models.Index(fields=["category_id", "status_group"], name="mirror_card_group"),
+            # A module's changelist sorted by name, as the column shows it (case aside).
+            models.Index(
+                F("category_id"), F("deleted"), Lower("name"), F("id"), name="mirror_card_name"
+            ),
             # A person's cards whose to-dos are not read yet (none, once the mirror is full):
             # found in the index, not by reading each of their cards.
             models.Index(fields=["user_id", "todos_synced_at"], name="mirror_card_owner"),
