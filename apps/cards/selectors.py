@@ -50,6 +50,7 @@ from apps.cards.columns import (
 from apps.cards.columns import NOT_COLUMNS as NOT_SORTED
 from apps.cards.models import SavedFilter
 from apps.contacts.selectors import card_rows_store, contact_or_none
+from apps.core.export import Export, chunked_rows
 from apps.core.fieldviews import (
     FieldView,
     choice_id,
@@ -371,21 +372,7 @@ def _company_names(cards: list[MirrorCard]) -> dict[int, str]:
     return _contact_names([i for card in cards for i in (card.business_id, card.contact_id)])
 
 
-@dataclass(frozen=True)
-class CardExport:
-    """A changelist as a file: its columns, then every field of the module; the rows come
-    from the mirror a thousand at a time."""
-
-    module: Module
-    title: list[str]  # what the file is named after: the module, and the status filtered by
-    header: list[str]
-    rows: Iterator[list[Any]]
-
-
-EXPORT_CHUNK = 1000
-
-
-def card_export(*, category_id: int, filters: CardFilters) -> CardExport | None:
+def card_export(*, category_id: int, filters: CardFilters) -> Export | None:
     """Every card of a module's changelist (all its pages, its filters and its order) with
     every field; None while the mirror cannot list the module as MiniCRM would (exporting
     from MiniCRM's search would spend the budget on a page per 100 cards)."""
@@ -409,18 +396,12 @@ def card_export(*, category_id: int, filters: CardFilters) -> CardExport | None:
         *(field_label(spec) for spec in specs),
     ]
 
-    def rows() -> Iterator[list[Any]]:
-        chunk: list[MirrorCard] = []
-        for card in _sorted(held, filters.order, schema).iterator(chunk_size=EXPORT_CHUNK):
-            chunk.append(card)
-            if len(chunk) == EXPORT_CHUNK:
-                yield from _export_rows(chunk, schema, specs)
-                chunk = []
-        yield from _export_rows(chunk, schema, specs)
-
+    rows = chunked_rows(
+        _sorted(held, filters.order, schema), lambda chunk: _export_rows(chunk, schema, specs)
+    )
     statuses = schema.fields["StatusId"].choices if "StatusId" in schema.fields else {}
     title = [module.name, statuses.get(filters.status_id or 0, ""), filters.status_group or ""]
-    return CardExport(module, [part for part in title if part], header, rows())
+    return Export(title, header, rows)
 
 
 def _export_rows(

@@ -52,7 +52,7 @@ from apps.cards.services import (
     saved_filter_save,
 )
 from apps.core.errors import failure_of
-from apps.core.export import FORMATS, export_name, export_response
+from apps.core.export import export_download
 from apps.core.fieldviews import display_value
 from apps.core.http import HtmxHttpRequest
 from apps.core.once import once_key
@@ -128,26 +128,11 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
     """The changelist as it is filtered and sorted (every page, every field) as CSV or XLSX."""
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
-    file_format = request.GET.get("format", "csv")
     back = reverse("cards:changelist", args=[category_id]) + "?" + filters.valid_query()
-    if file_format not in FORMATS:
-        messages.error(request, _("Choose CSV or XLSX."))
-        return redirect(back)
-    export = card_export(category_id=category_id, filters=filters.filters())
-    if export is None:
-        messages.warning(
-            request,
-            _(
-                "This list can be exported once the mirror holds it (see the Sync page); "
-                "until then MiniCRM would be asked for every page of it."
-            ),
-        )
-        return redirect(back)
-    return export_response(
-        file_format=file_format,
-        name=export_name(*export.title),
-        header=export.header,
-        rows=export.rows,
+    return export_download(
+        request,
+        back=back,
+        export=lambda: card_export(category_id=category_id, filters=filters.filters()),
     )
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.export import Export, chunked_rows
 from apps.core.fieldviews import FieldView, field_views, system_views
 from apps.core.minicrm import minicrm_client
 from apps.core.paging import last_page, page_within
@@ -166,24 +167,12 @@ def contact_type_label(contact_type: str) -> str:
     return str(_("Person")) if contact_type == "Person" else str(_("Company"))
 
 
-@dataclass(frozen=True)
-class ContactExport:
-    """A contact search as a file: the page's columns, every match, a thousand at a time."""
-
-    title: list[str]
-    header: list[str]
-    rows: Iterator[list[Any]]
-
-
-EXPORT_CHUNK = 1000
-
-
 def contacts_exportable() -> bool:
     """The mirror holds every contact, so a search exports from it without asking MiniCRM."""
     return mirror_here() and contacts_listed()
 
 
-def contact_export(*, q: str) -> ContactExport | None:
+def contact_export(*, q: str) -> Export | None:
     """Every contact the search box finds (all its pages; every contact for an empty box)
     with the page's columns, the company by its name; None while the mirror does not hold
     every contact (MiniCRM would be asked for every page of the search)."""
@@ -208,16 +197,8 @@ def contact_export(*, q: str) -> ContactExport | None:
                 company or (f"#{contact.business_id}" if contact.business_id else ""),
             ]
 
-    def rows() -> Iterator[list[Any]]:
-        chunk: list[ContactSummary] = []
-        for row in matches.iterator(chunk_size=EXPORT_CHUNK):
-            chunk.append(_contact_summary(row))
-            if len(chunk) == EXPORT_CHUNK:
-                yield from chunk_rows(chunk)
-                chunk = []
-        yield from chunk_rows(chunk)
-
-    return ContactExport([str(_("contacts")), q.strip()], header, rows())
+    rows = chunked_rows(matches, lambda chunk: chunk_rows([_contact_summary(r) for r in chunk]))
+    return Export([str(_("contacts")), q.strip()], header, rows)
 
 
 def _contacts() -> QuerySet[MirrorContact]:

@@ -32,7 +32,7 @@ from apps.contacts.services import (
     contact_update,
 )
 from apps.core.errors import failure_of
-from apps.core.export import FORMATS, export_name, export_response
+from apps.core.export import export_download
 from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.minicrm import minicrm_client
 from apps.core.once import once_key
@@ -84,26 +84,7 @@ def search_export(request: HtmxHttpRequest) -> HttpResponseBase:
     form = ContactSearchForm(request.GET)
     q = form.query()
     back = reverse("contacts:search") + (f"?{urlencode({'q': q})}" if q else "")
-    file_format = request.GET.get("format", "csv")
-    if file_format not in FORMATS:
-        messages.error(request, _("Choose CSV or XLSX."))
-        return redirect(back)
-    export = contact_export(q=q)
-    if export is None:
-        messages.warning(
-            request,
-            _(
-                "This list can be exported once the mirror holds it (see the Sync page); "
-                "until then MiniCRM would be asked for every page of it."
-            ),
-        )
-        return redirect(back)
-    return export_response(
-        file_format=file_format,
-        name=export_name(*export.title),
-        header=export.header,
-        rows=export.rows,
-    )
+    return export_download(request, back=back, export=lambda: contact_export(q=q))
 
 
 def contact_page(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:

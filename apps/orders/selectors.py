@@ -4,13 +4,13 @@ which workflow steps are legal from a status."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from apps.cards.selectors import card_get, card_schema
+from apps.core.export import Export, chunked_rows
 from apps.core.minicrm import minicrm_client
 from apps.core.readcache import cached_json
 from apps.mirror.models import Contact as MirrorContact
@@ -50,19 +50,7 @@ def order_list(*, status: str | None = None) -> QuerySet[OrderRecord]:
     return records
 
 
-@dataclass(frozen=True)
-class OrderExport:
-    """The order index as a file: the list's columns, every order the filter keeps."""
-
-    title: list[str]
-    header: list[str]
-    rows: Iterator[list[Any]]
-
-
-EXPORT_CHUNK = 1000
-
-
-def order_export(*, status: str | None = None) -> OrderExport:
+def order_export(*, status: str | None = None) -> Export:
     """Every order of the index the status filter keeps, newest first (as the list shows
     them), the customer by name (the index's, else the mirror's), read a thousand at a time."""
     header = [
@@ -94,17 +82,8 @@ def order_export(*, status: str | None = None) -> OrderExport:
                 order.updated_at,
             ]
 
-    def rows() -> Iterator[list[Any]]:
-        chunk: list[OrderRecord] = []
-        for order in order_list(status=status).iterator(chunk_size=EXPORT_CHUNK):
-            chunk.append(order)
-            if len(chunk) == EXPORT_CHUNK:
-                yield from chunk_rows(chunk)
-                chunk = []
-        yield from chunk_rows(chunk)
-
-    title = [_("orders"), status_label(status) if status else ""]
-    return OrderExport([part for part in title if part], header, rows())
+    title = [str(_("orders")), str(status_label(status)) if status else ""]
+    return Export(title, header, chunked_rows(order_list(status=status), chunk_rows))
 
 
 def order_custom_schema(order: Order) -> Schema | None:

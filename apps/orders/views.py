@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apps.contacts.selectors import contact_or_none
-from apps.core.export import FORMATS, export_name, export_response
+from apps.core.export import export_download
 from apps.core.http import HtmxHttpRequest, parse_id
 from apps.core.once import once_key
 from apps.core.readcache import forget
@@ -87,18 +87,8 @@ def order_list_export(request: HtmxHttpRequest) -> HttpResponseBase:
     """The order index as the list filters it (every order, not the first 500) as CSV or
     XLSX."""
     status = _status_filter(request)
-    file_format = request.GET.get("format", "csv")
-    if file_format not in FORMATS:
-        messages.error(request, _("Choose CSV or XLSX."))
-        back = reverse("orders:list") + (f"?{urlencode({'status': status})}" if status else "")
-        return redirect(back)
-    export = order_export(status=status)
-    return export_response(
-        file_format=file_format,
-        name=export_name(*export.title),
-        header=export.header,
-        rows=export.rows,
-    )
+    back = reverse("orders:list") + (f"?{urlencode({'status': status})}" if status else "")
+    return export_download(request, back=back, export=lambda: order_export(status=status))
 
 
 def order_add(request: HtmxHttpRequest) -> HttpResponse:
