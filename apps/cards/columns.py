@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.cards.models import ColumnChoice
@@ -24,8 +25,13 @@ BUILTIN = {
     "created": ("CreatedAt", _("Created")),
     "status_updated": ("StatusUpdatedAt", _("Status changed")),
 }
-BUILTIN_KINDS = {"company": "company", "updated": "datetime", "created": "datetime"}
-BUILTIN_KINDS["status_updated"] = "datetime"
+# The built-in columns that hold a moment, and the mirror's column each reads.
+MOMENT_COLUMNS = {
+    "updated": "updated_at",
+    "created": "created_at",
+    "status_updated": "status_updated_at",
+}
+BUILTIN_KINDS = {"company": "company", **dict.fromkeys(MOMENT_COLUMNS, "datetime")}
 DEFAULT = ("status", "owner", "company", "updated")
 # Schema fields never offered as columns: shown by a column above, or not a value to list.
 NOT_COLUMNS = {"Id", "Name", "CategoryId", "ContactId", "BusinessId", "StatusId", "UserId"}
@@ -81,7 +87,14 @@ def columns_shown(*, schema: Schema, user: Any, category_id: int) -> list[Column
         if saved is not None and isinstance(saved.columns, list):
             chosen = [str(key) for key in saved.columns]
     shown = [options[key] for key in chosen if key in options]
-    return shown or [options[key] for key in DEFAULT if key in options]
+    return shown or default_columns(schema)
+
+
+def default_columns(schema: Schema) -> list[Column]:
+    """The columns a changelist shows until its person chooses: status, owner, company,
+    updated (MiniCRM's search rows have these, so they also head a list not mirrored yet)."""
+    options = {column.key: column for column in column_options(schema)}
+    return [options[key] for key in DEFAULT]
 
 
 def card_cells(
@@ -101,13 +114,8 @@ def card_cells(
             cells.append(Cell(key, "text", owners.get(card.user_id or 0, "")))
         elif key == "company":
             cells.append(company_cell(card.business_id, card.contact_id, names))
-        elif key in ("updated", "created", "status_updated"):
-            moment = {
-                "updated": card.updated_at,
-                "created": card.created_at,
-                "status_updated": card.status_updated_at,
-            }[key]
-            cells.append(Cell(key, "datetime", moment))
+        elif key in MOMENT_COLUMNS:
+            cells.append(Cell(key, "datetime", getattr(card, MOMENT_COLUMNS[key])))
         else:
             spec = schema.fields.get(key)
             raw = data.get(key)
@@ -120,8 +128,6 @@ def card_cells(
 
 def company_cell(business_id: int | None, contact_id: int | None, names: dict[int, str]) -> Cell:
     """The company column: the company's name (else the contact's), linked; "—" without one."""
-    from django.urls import reverse
-
     shown = business_id or contact_id
     if not shown:
         return Cell("company", "company", None)

@@ -39,13 +39,13 @@ from django.utils.translation import gettext as _
 
 from apps.cards.columns import (
     BUILTIN,
-    DEFAULT,
+    MOMENT_COLUMNS,
     Cell,
     Column,
     card_cells,
     column_label,
-    column_options,
     company_cell,
+    default_columns,
 )
 from apps.cards.columns import NOT_COLUMNS as NOT_SORTED
 from apps.cards.models import SavedFilter
@@ -303,11 +303,6 @@ def card_list(
     return CardPage(module, schema, rows, result.count, page, result.pages, columns=columns_shown)
 
 
-def default_columns(schema: Schema) -> list[Column]:
-    options = {column.key: column for column in column_options(schema)}
-    return [options[key] for key in DEFAULT]
-
-
 def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> QuerySet[MirrorCard]:
     """Cards in the order of a column, as it shows (a status or owner by its label, the
     company by its name); then by id, so pages never overlap."""
@@ -346,8 +341,7 @@ def _sorted(cards: QuerySet[MirrorCard], order: str | None, schema: Schema) -> Q
     elif key == "name":
         cards = cards.annotate(sort_key=Lower("name"))
     else:
-        moment = {"created": "created_at", "status_updated": "status_updated_at"}
-        cards = cards.annotate(sort_key=F(moment.get(key, "updated_at")))
+        cards = cards.annotate(sort_key=F(MOMENT_COLUMNS.get(key, "updated_at")))
     if key == "name":  # never empty of a value (NULL): its index serves the order as it is
         name = Lower("name")
         return cards.order_by(
@@ -572,11 +566,6 @@ def cards_matching(cards: QuerySet[MirrorCard], query: str) -> QuerySet[MirrorCa
     for word in store.fold(query).split():
         cards = cards.filter(search_text__contains=" " + word)
     return cards
-
-
-# Columns of the mirror's own that hold a moment.
-MOMENT_COLUMNS = {"created": "created_at", "updated": "updated_at"}
-MOMENT_COLUMNS["status_updated"] = "status_updated_at"
 
 
 def _dated_within(
