@@ -9,10 +9,25 @@ own UpdatedAt, so that a late webhook or poll never moves a row backwards.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+
+class WordsIndex(models.Index):
+    """A covering index that holds the search words on SQLite only. PostgreSQL searches the
+    words with its trigram indexes (migration 0002), and its btree refuses an entry over 2,704
+    bytes, which a card or contact with a long text reaches: there the words are left out."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor == "postgresql":
+            fields = [field for field in self.fields if field != "search_text"]
+            narrow = models.Index(fields=fields, name=self.name)
+            return narrow.create_sql(model, schema_editor, using=using, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class Completeness(models.TextChoices):
@@ -125,7 +140,7 @@ class Card(MirroredRecord):
             # its most recently changed first) reads this index alone, not the rows and their
             # data: on SQLite a scan of 100,000 cards' words instead of their every field.
             # (`id` is no rowid alias on SQLite, so it is named.)
-            models.Index(
+            WordsIndex(
                 fields=["category_id", "updated_at", "id", "search_text", "deleted"],
                 name="mirror_card_words",
             ),
@@ -154,7 +169,7 @@ class Contact(MirroredRecord):
             models.Index(fields=["completeness", "id"], name="mirror_contact_backfill"),
             # The contact search (words, by name) reads this index, as the header search does
             # `mirror_card_words`, and the rows of the matches it lists only.
-            models.Index(
+            WordsIndex(
                 fields=["name", "id", "search_text", "deleted", "type"],
                 name="mirror_contact_words",
             ),

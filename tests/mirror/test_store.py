@@ -3,6 +3,8 @@ arrives late (a webhook, a search row read before a newer write)."""
 
 from __future__ import annotations
 
+import random
+import string
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from apps.core.fieldviews import minicrm_naive
 from apps.mirror import store
-from apps.mirror.models import Card, Module
+from apps.mirror.models import Card, Contact, Module
 from minicrm.types import ProjectSummary, Ref
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,35 @@ def test_a_landed_write_is_not_undone_by_a_late_webhook_from_before_it() -> None
     )
 
     assert Card.objects.get(pk=7).name == "Mine"
+
+
+def uncompressible_words(count: int) -> list[str]:
+    chooser = random.Random(7)
+    return ["".join(chooser.choices(string.ascii_lowercase, k=9)) for _ in range(count)]
+
+
+# PostgreSQL's btree indexes refuse an entry over 2,704 bytes, and the words of a card or a
+# contact are in a covering index on SQLite: a long text must still be stored and found.
+
+
+def test_a_contact_with_a_long_text_is_stored_and_found_by_its_words() -> None:
+    words = uncompressible_words(900)
+    detail = {"Id": 9, "Type": "Person", "Name": "Long Text", "Description": " ".join(words)}
+
+    store.contact_store_detail(detail, fetched_at=timezone.now())
+
+    found = Contact.objects.filter(search_text__contains=f" {words[20]}")
+    assert list(found.values_list("name", flat=True)) == ["Long Text"]
+
+
+def test_a_card_with_a_long_text_field_is_stored_and_found_by_its_words() -> None:
+    Module.objects.create(id=3, name="Sales", schema={"Leiras": "Text(8192)"})
+    words = uncompressible_words(900)
+
+    store.card_store_detail(
+        {**detail("Long text", "2026-12-02 10:00:00"), "Leiras": " ".join(words)},
+        fetched_at=timezone.now(),
+    )
+
+    found = Card.objects.filter(search_text__contains=f" {words[20]}")
+    assert list(found.values_list("name", flat=True)) == ["Long text"]
