@@ -30,12 +30,29 @@ class WordsIndex(models.Index):
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
+class CutToColumns(models.Model):
+    """A row whose texts come from MiniCRM, each cut to its column when saved: PostgreSQL
+    refuses a longer text (SQLite would keep it), and a card named at length must still be
+    mirrored. `data` keeps MiniCRM's values whole."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        for field in self._meta.concrete_fields:
+            if isinstance(field, models.CharField) and field.max_length:
+                value = getattr(self, field.attname)
+                if isinstance(value, str) and len(value) > field.max_length:
+                    setattr(self, field.attname, value[: field.max_length])
+        super().save(*args, **kwargs)
+
+
 class Completeness(models.TextChoices):
     ROW = "row", _("search row")
     DETAIL = "detail", _("full detail")
 
 
-class Module(models.Model):
+class Module(CutToColumns):
     """A MiniCRM module (Category), its schema and what the list passes learned of it."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -67,7 +84,7 @@ class Schema(models.Model):
         return self.entity
 
 
-class MirroredRecord(models.Model):
+class MirroredRecord(CutToColumns):
     """What cards and contacts share: the raw fields, completeness and sync times."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -179,7 +196,7 @@ class Contact(MirroredRecord):
         return f"{self.name} (#{self.id})"
 
 
-class ToDo(models.Model):
+class ToDo(CutToColumns):
     """A to-do of a card, from the card's to-do list (and its own detail once read)."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -205,7 +222,7 @@ class ToDo(models.Model):
         return f"to-do #{self.id}"
 
 
-class StatusChange(models.Model):
+class StatusChange(CutToColumns):
     """One line of a card's status history."""
 
     id = models.BigIntegerField(primary_key=True)

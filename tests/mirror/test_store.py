@@ -110,3 +110,26 @@ def test_a_card_with_a_long_text_field_is_stored_and_found_by_its_words() -> Non
 
     found = Card.objects.filter(search_text__contains=f" {words[20]}")
     assert list(found.values_list("name", flat=True)) == ["Long text"]
+
+
+def test_a_contact_s_values_longer_than_their_columns_are_stored_cut() -> None:
+    # PostgreSQL refuses a text longer than its column (SQLite would keep it whole).
+    detail = {
+        "Id": 9,
+        "Type": "Person",
+        "Name": "N" * 1100,
+        "Email": "e" * 300 + "@example.com",
+        "Phone": "+36 30 123 4567; " * 10,
+    }
+
+    store.contact_store_detail(detail, fetched_at=timezone.now())
+
+    contact = Contact.objects.get(pk=9)
+    assert (len(contact.name), len(contact.email), len(contact.phone_digits)) == (1024, 255, 64)
+    assert contact.data["Name"] == "N" * 1100  # MiniCRM's value itself is kept whole
+
+
+def test_a_card_s_name_longer_than_its_column_is_stored_cut() -> None:
+    store.card_store_detail(detail("N" * 1100, "2026-12-02 10:00:00"), fetched_at=timezone.now())
+
+    assert Card.objects.get(pk=7).name == "N" * 1024
