@@ -16,6 +16,8 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.storable import text_mended
+
 
 class WordsIndex(models.Index):
     """A covering index that holds the search words on SQLite only. PostgreSQL searches the
@@ -30,20 +32,23 @@ class WordsIndex(models.Index):
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
-class CutToColumns(models.Model):
-    """A row whose texts come from MiniCRM, each cut to its column when saved: PostgreSQL
-    refuses a longer text (SQLite would keep it), and a card named at length must still be
-    mirrored. `data` keeps MiniCRM's values whole."""
+class StorableTexts(models.Model):
+    """A row whose texts come from MiniCRM, made storable when saved: NUL characters and lone
+    surrogates mended to U+FFFD and each text cut to its column. PostgreSQL refuses both (SQLite
+    would keep them), and a card named at length must still be mirrored. `data` is mended
+    where it is stored and keeps MiniCRM's values whole."""
 
     class Meta:
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         for field in self._meta.concrete_fields:
-            if isinstance(field, models.CharField) and field.max_length:
-                value = getattr(self, field.attname)
-                if isinstance(value, str) and len(value) > field.max_length:
-                    setattr(self, field.attname, value[: field.max_length])
+            value = getattr(self, field.attname)
+            if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
+                value = text_mended(value)
+                if isinstance(field, models.CharField) and field.max_length:
+                    value = value[: field.max_length]
+                setattr(self, field.attname, value)
         super().save(*args, **kwargs)
 
 
@@ -52,7 +57,7 @@ class Completeness(models.TextChoices):
     DETAIL = "detail", _("full detail")
 
 
-class Module(CutToColumns):
+class Module(StorableTexts):
     """A MiniCRM module (Category), its schema and what the list passes learned of it."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -84,7 +89,7 @@ class Schema(models.Model):
         return self.entity
 
 
-class MirroredRecord(CutToColumns):
+class MirroredRecord(StorableTexts):
     """What cards and contacts share: the raw fields, completeness and sync times."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -196,7 +201,7 @@ class Contact(MirroredRecord):
         return f"{self.name} (#{self.id})"
 
 
-class ToDo(CutToColumns):
+class ToDo(StorableTexts):
     """A to-do of a card, from the card's to-do list (and its own detail once read)."""
 
     id = models.BigIntegerField(primary_key=True)
@@ -222,7 +227,7 @@ class ToDo(CutToColumns):
         return f"to-do #{self.id}"
 
 
-class StatusChange(CutToColumns):
+class StatusChange(StorableTexts):
     """One line of a card's status history."""
 
     id = models.BigIntegerField(primary_key=True)

@@ -133,3 +133,12 @@ def test_a_card_s_name_longer_than_its_column_is_stored_cut() -> None:
     store.card_store_detail(detail("N" * 1100, "2026-12-02 10:00:00"), fetched_at=timezone.now())
 
     assert Card.objects.get(pk=7).name == "N" * 1024
+
+
+def test_a_search_row_with_a_nul_in_its_name_is_stored_mended() -> None:
+    # PostgreSQL's text holds no NUL character (SQLite would keep it).
+    Module.objects.create(id=3, name="Sales")
+
+    store.card_store_row(row("Half\x00way"), category_id=3, fetched_at=timezone.now())
+
+    assert Card.objects.get(pk=7).name == "Half\ufffdway"
