@@ -77,6 +77,13 @@ def column_options(schema: Schema) -> list[Column]:
     return options
 
 
+def chooser_columns(*, schema: Schema, shown: list[Column]) -> list[Column]:
+    """The column chooser's list: the columns shown, in their order, then the others in the
+    schema's (the chooser saves them in the order it lists them)."""
+    keys = {column.key for column in shown}
+    return list(shown) + [column for column in column_options(schema) if column.key not in keys]
+
+
 def columns_shown(*, schema: Schema, user: Any, category_id: int) -> list[Column]:
     """The columns the person chose for the module (those the schema still has), else the
     default ones."""

@@ -138,6 +138,7 @@ class CardFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
+        self.reversed_ends: list[str] = []  # the `<key>_to` that come before their start
         self.schema = schema
         _module_choices(self, schema)
         keys = ["name", *(column.key for column in column_options(schema))]
@@ -186,10 +187,12 @@ class CardFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        self.reversed_ends = []
         for key, _label in self.date_keys:
             start, end = data.get(f"{key}_from"), data.get(f"{key}_to")
             if start and end and start > end:
                 self.add_error(f"{key}_to", _("The end of a range cannot come before its start."))
+                self.reversed_ends.append(f"{key}_to")
         return data
 
     def filters(self) -> CardFilters:
@@ -227,9 +230,18 @@ class CardFilterForm(forms.Form):
         return urlencode({k: v for k, v in kept.items() if k not in self.errors and v})
 
     def ignored(self) -> list[str]:
-        """The labels of the query's values that are not valid (and so left out)."""
+        """The labels of the query's values that are not understood (and so left out)."""
         self.is_valid()
-        return [str(self.fields[name].label or name) for name in self.errors]
+        return [
+            str(self.fields[name].label or name)
+            for name in self.errors
+            if name not in self.reversed_ends
+        ]
+
+    def reversed_ranges(self) -> list[str]:
+        """The labels of the range ends left out because they come before their start."""
+        self.is_valid()
+        return [str(self.fields[name].label or name) for name in self.reversed_ends]
 
     def page(self) -> int:
         """MiniCRM's page number (from 0)."""

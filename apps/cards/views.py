@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from apps.cards.columns import column_label, column_options, columns_shown
+from apps.cards.columns import chooser_columns, column_label, columns_shown
 from apps.cards.forms import (
     BoardMoveForm,
     BulkActionForm,
@@ -100,6 +100,12 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
             _("Not understood in the address, so left out: %(names)s.")
             % {"names": ", ".join(filters.ignored())},
         )
+    if filters.reversed_ranges():
+        messages.warning(
+            request,
+            _("%(names)s: the end of a range cannot come before its start, so it was left out.")
+            % {"names": ", ".join(filters.reversed_ranges())},
+        )
     context = {
         "page": page,
         "asked": asked,  # past the end, the page shown is the last: the paginator says so
@@ -108,7 +114,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
         "bulk": BulkActionForm({}, schema=schema),
         "query": request.GET.urlencode(),
         "name_label": column_label(schema, "name", _("Name")),
-        "column_options": column_options(schema),
+        "column_options": chooser_columns(schema=schema, shown=page.columns),
         "shown_columns": {column.key for column in page.columns},
         "saved_filters": saved_filters(user=request.user, category_id=category_id),
         "facets": facets,

@@ -42,8 +42,37 @@
     }
   });
 
+  // <input type="hidden" name="query" data-current-query> in a form outside the part of the
+  // page HTMX replaces (the changelist's saved filters and column chooser): sent with the
+  // page's query as it is now, after filters changed in place, not as the page was loaded.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      if (!(event.target instanceof HTMLFormElement)) {
+        return;
+      }
+      event.target.querySelectorAll("input[data-current-query]").forEach(function (input) {
+        input.value = window.location.search.replace(/^\?/, "");
+      });
+    },
+    true
+  );
+
   document.addEventListener("click", function (event) {
     if (!(event.target instanceof Element)) {
+      return;
+    }
+    // <button data-move-item="up|down"> in a list item: moves the item one place up or down
+    // in its list (the column chooser, whose form submits its columns in the order listed).
+    var move = event.target.closest("[data-move-item]");
+    if (move) {
+      var item = move.closest("li");
+      if (item && move.getAttribute("data-move-item") === "up" && item.previousElementSibling) {
+        item.parentNode.insertBefore(item, item.previousElementSibling);
+      } else if (item && move.getAttribute("data-move-item") === "down" && item.nextElementSibling) {
+        item.parentNode.insertBefore(item.nextElementSibling, item);
+      }
+      move.focus();
       return;
     }
     // <button data-remove-row>: removes the table row it is in (an order's item row).

@@ -103,25 +103,25 @@ def row_cells(page: Node, card_id: int) -> list[str]:
 def test_a_person_chooses_the_columns_and_numbers_read_in_their_language(
     user_client: Client, filled: dict[str, int], django_user_model: type[User]
 ) -> None:
+    # In the order the chooser submits them (its arrows move a column up or down).
     answer = user_client.post(
-        f"/modules/{SALES}/columns/", {"columns": ["status", REVENUE, SOURCE], "query": "o=name"}
+        f"/modules/{SALES}/columns/", {"columns": [SOURCE, "status", REVENUE], "query": "o=name"}
     )
 
     assert answer.status_code == 302 and answer["Location"] == f"/modules/{SALES}/?o=name"
     page = dom(user_client.get(f"/modules/{SALES}/", {"q": "uzlet"}))
-    assert headers(page) == ["Name", "Status", "Varhato arbevetel", "Hol talalt rank"]
-    assert row_cells(page, filled["big"]) == ["Érdeklődő", "1,890,000", "Weboldal"]
-    chooser = page.by_id("column-chooser")
-    ticked = [
-        box.attrs["value"]
-        for box in chooser.find_all("input", name="columns")
-        if "checked" in box.attrs
-    ]
-    assert sorted(ticked) == sorted(["status", REVENUE, SOURCE])
+    assert headers(page) == ["Name", "Hol talalt rank", "Status", "Varhato arbevetel"]
+    assert row_cells(page, filled["big"]) == ["Weboldal", "Érdeklődő", "1,890,000"]
+    # The chooser lists the shown columns first, in their order, ticked; then the others.
+    boxes = page.by_id("column-chooser").find_all("input", name="columns")
+    listed = [(box.attrs["value"], "checked" in box.attrs) for box in boxes]
+    assert listed[:4] == [(SOURCE, True), ("status", True), (REVENUE, True), ("owner", False)]
+    assert not any(ticked for _key, ticked in listed[3:])
 
     user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
     hungarian = dom(user_client.get(f"/modules/{SALES}/", {"q": "uzlet"}))
-    assert row_cells(hungarian, filled["big"])[1] == "1 890 000"
+    assert row_cells(hungarian, filled["big"])[2] == "1 890 000"
+    assert hungarian.by_id("column-chooser").find("button").attrs["title"] == "Feljebb"
 
     # Saved for this person only: another sees the default columns.
     other = django_user_model.objects.create_user("masik", password="x" * 12)
@@ -250,7 +250,28 @@ def test_a_range_that_ends_before_it_starts_is_left_out_with_a_message(
     )
 
     assert response.status_code == 200
-    assert any("Updated (to)" in message for message in messages_of(response))
+    assert [m for m in messages_of(response) if "Updated (to)" in m] == [
+        "Updated (to): the end of a range cannot come before its start, so it was left out."
+    ]
+
+
+def test_a_message_set_while_the_filters_change_in_place_is_shown_then(
+    user_client: Client, filled: dict[str, int]
+) -> None:
+    in_place = {"HX-Request": "true", "HX-Target": "changelist-results"}
+    params = {"updated_from": "2026-05-01", "updated_to": "2026-04-01"}
+
+    response = user_client.get(f"/modules/{SALES}/", params, headers=in_place)
+
+    # The page's messages are replaced out of band by the results' answer...
+    box = dom(response).by_id("messages")
+    assert box.attrs.get("hx-swap-oob") == "true"
+    assert "Updated (to)" in box.text
+    # ...and are not kept for the next page, where they would no longer be true.
+    assert messages_of(user_client.get(f"/modules/{SALES}/")) == []
+    # Without a message, the answer leaves the page's messages as they are.
+    quiet = user_client.get(f"/modules/{SALES}/", {"q": "uzlet"}, headers=in_place)
+    assert 'id="messages"' not in quiet.content.decode()
 
 
 # -- saved filters ------------------------------------------------------------------------------
