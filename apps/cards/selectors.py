@@ -596,10 +596,34 @@ def _holding(cards: QuerySet[MirrorCard], name: str, label: str) -> QuerySet[Mir
     """Cards whose multi-select has `label` among its values. The list is matched as JSON text
     (SQLite's json_extract keeps the stored escapes, PostgreSQL's ->> writes the characters),
     an element whole, quotes and all, so "Glutén" never matches "Gluténmentes"."""
-    alias = "has_" + "".join(ch if ch.isalnum() else "_" for ch in name)
-    return cards.alias(**{alias: KT(f"data__{name}")}).filter(
-        Q(**{f"{alias}__contains": json.dumps(label)})
-        | Q(**{f"{alias}__contains": json.dumps(label, ensure_ascii=False)})
+    alias = _holding_alias(name)
+    return cards.alias(**{alias: KT(f"data__{name}")}).filter(_holds(alias, label))
+
+
+def _holding_counts(
+    cards: QuerySet[MirrorCard], name: str, labels: dict[Any, str]
+) -> dict[Any, int]:
+    """How many of the cards hold each of a multi-select's labels, in one query."""
+    if not labels:
+        return {}
+    alias = _holding_alias(name)
+    keys = list(labels)
+    counts = cards.alias(**{alias: KT(f"data__{name}")}).aggregate(
+        **{
+            f"holding_{index}": Count("id", filter=_holds(alias, labels[key]))
+            for index, key in enumerate(keys)
+        }
+    )
+    return {key: counts[f"holding_{index}"] or 0 for index, key in enumerate(keys)}
+
+
+def _holding_alias(name: str) -> str:
+    return "has_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def _holds(alias: str, label: str) -> Q:
+    return Q(**{f"{alias}__contains": json.dumps(label)}) | Q(
+        **{f"{alias}__contains": json.dumps(label, ensure_ascii=False)}
     )
 
 
@@ -1132,9 +1156,7 @@ def card_facets(
         )
         if spec.kind == "multiselect":
             base = others or MirrorCard.objects.none()
-            counts = {
-                key: _holding(base, name, label).count() for key, label in spec.choices.items()
-            }
+            counts = _holding_counts(base, name, spec.choices)
             facets.append(_facet(param, title, spec.choices, counts, chosen))
             continue
         if spec.kind == "bool":
