@@ -24,22 +24,62 @@ def _key(kind: str, ident: object) -> str:
     return f"{PREFIX}:{settings.MINICRM_SYSTEM_ID}:{kind}:{ident}"
 
 
+def _generations(kind: str, ident: object) -> list[str]:
+    """The counters a forget of the value, or of its whole kind, moves on (outside the values'
+    key space, so that forgetting a kind never deletes them)."""
+    base = f"{PREFIX}-generation:{settings.MINICRM_SYSTEM_ID}:{kind}"
+    return [f"{base}:{ident}", base]
+
+
 def cached_json(kind: str, ident: object, fetch: Callable[[], Any], ttl: int | None = None) -> Any:
     """The JSON-able value stored for (kind, ident), fetched and stored when missing."""
     key = _key(kind, ident)
+    generations = _generations(kind, ident)
+    connection = redis_connection()
     try:
-        raw = cast("bytes | None", redis_connection().get(key))
+        raw = cast("bytes | None", connection.get(key))
+        before = connection.mget(generations)
     except redis.RedisError:  # no cache is slower, not broken
         return fetch()
     if raw is not None:
         return json.loads(raw)
     value = fetch()
-    redis_connection().set(key, json.dumps(value), ex=ttl or settings.MINICRM_READ_CACHE_TTL)
+    _store_unless_forgotten(key, json.dumps(value), ttl, generations, before)
     return value
 
 
+def _store_unless_forgotten(
+    key: str, raw: str, ttl: int | None, generations: list[str], before: list[Any]
+) -> None:
+    """Store a value read from MiniCRM, unless it was forgotten while it was being read: a
+    write that landed meanwhile forgot it, and storing the read would keep what MiniCRM held
+    before the write (the page would show the old value until the cache expired)."""
+    try:
+        with redis_connection().pipeline() as pipe:
+            pipe.watch(*generations)
+            if pipe.mget(generations) != before:
+                return
+            pipe.multi()
+            pipe.set(key, raw, ex=ttl or settings.MINICRM_READ_CACHE_TTL)
+            pipe.execute()
+    except redis.WatchError:  # forgotten between the check and the store
+        return
+    except redis.RedisError:  # no cache is slower, not broken
+        return
+
+
+def _forgotten(connection: redis.Redis, generation: str) -> None:
+    """Move a generation on; it outlives any read that began before it."""
+    with connection.pipeline() as pipe:
+        pipe.incr(generation)
+        pipe.expire(generation, max(3600, 2 * settings.MINICRM_READ_CACHE_TTL))
+        pipe.execute()
+
+
 def forget(kind: str, ident: object) -> None:
-    redis_connection().delete(_key(kind, ident))
+    connection = redis_connection()
+    _forgotten(connection, _generations(kind, ident)[0])
+    connection.delete(_key(kind, ident))
 
 
 # What a change to an object makes stale: the object, and the lists it appears in.
@@ -64,6 +104,7 @@ def forget_object(target_type: str, target_id: int | None) -> None:
 def forget_kind(kind: str) -> None:
     """Forget every cached value of a kind (e.g. all changelist pages of a module)."""
     connection = redis_connection()
+    _forgotten(connection, _generations(kind, "*")[1])
     keys = list(connection.scan_iter(match=_key(kind, "*"), count=500))
     if keys:
         connection.delete(*keys)
