@@ -1,12 +1,15 @@
 """What PostgreSQL can store: its text holds no NUL character, and its jsonb neither a NUL nor
 a lone UTF-16 surrogate (SQLite keeps both). Text and JSON from outside (webhook deliveries,
-JSON a browser sends back) are checked or mended with these before they are saved."""
+JSON a browser sends back) are checked or mended with these before they are saved; a text is
+also cut to its column, which PostgreSQL does not stretch."""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+
+from django.db import models
 
 REPLACEMENT = "\ufffd"
 # In JSON dumped with ensure_ascii=False a NUL is the escape \u0000 (after an even number of
@@ -33,3 +36,13 @@ def json_mended(value: Any) -> Any:
     dumped = json.dumps(value, ensure_ascii=False)
     mended = _SURROGATE.sub(REPLACEMENT, _NUL_ESCAPE.sub(r"\1\\ufffd", dumped))
     return value if mended == dumped else json.loads(mended)
+
+
+def column_fitted(field: Any, value: Any) -> Any:
+    """A value from outside made storable in a model's field: in a text column, NUL characters
+    and lone surrogates mended and the text cut to the column's length (PostgreSQL refuses a
+    longer text, SQLite would store it whole); anything else as it is."""
+    if not isinstance(field, models.CharField | models.TextField) or not isinstance(value, str):
+        return value
+    value = text_mended(value)
+    return value[: field.max_length] if field.max_length else value

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.storable import text_mended
+from apps.core.storable import column_fitted
 
 
 class WordsIndex(models.Index):
@@ -43,12 +43,7 @@ class StorableTexts(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         for field in self._meta.concrete_fields:
-            value = getattr(self, field.attname)
-            if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
-                value = text_mended(value)
-                if isinstance(field, models.CharField) and field.max_length:
-                    value = value[: field.max_length]
-                setattr(self, field.attname, value)
+            setattr(self, field.attname, column_fitted(field, getattr(self, field.attname)))
         super().save(*args, **kwargs)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.core.storable import column_fitted
 from apps.orders.models import OrderRecord
 from apps.writes.models import Write
 from apps.writes.services import Requester, write_enqueue
@@ -187,11 +188,9 @@ def order_index_refresh(order: Order) -> None:
 
 
 def order_index_fit(values: dict[str, Any]) -> dict[str, Any]:
-    """The index's text values cut to their columns: MiniCRM's texts have no such limits, and
-    PostgreSQL refuses a longer value (SQLite would store it whole)."""
-    fitted = dict(values)
-    for name, value in values.items():
-        limit = getattr(OrderRecord._meta.get_field(name), "max_length", None)
-        if limit and isinstance(value, str):
-            fitted[name] = value[:limit]
-    return fitted
+    """The index's text values made storable in their columns: MiniCRM's texts have no such
+    limits, and PostgreSQL refuses a longer value (SQLite would store it whole)."""
+    return {
+        name: column_fitted(OrderRecord._meta.get_field(name), value)
+        for name, value in values.items()
+    }

@@ -2,7 +2,8 @@
 
 import pytest
 
-from apps.core.storable import json_mended, json_storable, text_mended
+from apps.core.storable import column_fitted, json_mended, json_storable, text_mended
+from apps.orders.models import OrderRecord
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,12 @@ def test_what_postgresql_stores_is_left_as_it_is(value):
 
 def test_text_is_mended_the_same_way():
     assert text_mended("a\x00b\ud800c😀") == "a\ufffdb\ufffdc😀"
+
+
+def test_a_text_is_fitted_to_its_column_and_other_values_are_left() -> None:
+    subject = OrderRecord._meta.get_field("subject")
+    limit = subject.max_length or 0
+    order_id = OrderRecord._meta.get_field("order_id")
+
+    assert column_fitted(subject, "a\x00b" + "x" * (limit + 10)) == "a\ufffdb" + "x" * (limit - 3)
+    assert column_fitted(order_id, 42) == 42
