@@ -97,6 +97,7 @@ DATE_COLUMNS = (
     ("updated", _("Updated")),
     ("status_updated", _("Status changed")),
 )
+REVERSED = "reversed"  # the code of a range end that comes before its start
 FIELD_PREFIX = "f_"  # a field's filter: f_Tipus=12, f_Vip=1, f_Hatarido_from=2026-12-01
 
 
@@ -138,7 +139,6 @@ class CardFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, schema: Schema) -> None:
         super().__init__(data)
-        self.reversed_ends: list[str] = []  # the `<key>_to` that come before their start
         self.schema = schema
         _module_choices(self, schema)
         keys = ["name", *(column.key for column in column_options(schema))]
@@ -187,12 +187,11 @@ class CardFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        self.reversed_ends = []
         for key, _label in self.date_keys:
             start, end = data.get(f"{key}_from"), data.get(f"{key}_to")
             if start and end and start > end:
-                self.add_error(f"{key}_to", _("The end of a range cannot come before its start."))
-                self.reversed_ends.append(f"{key}_to")
+                message = _("The end of a range cannot come before its start.")
+                self.add_error(f"{key}_to", forms.ValidationError(message, code=REVERSED))
         return data
 
     def filters(self) -> CardFilters:
@@ -231,17 +230,19 @@ class CardFilterForm(forms.Form):
 
     def ignored(self) -> list[str]:
         """The labels of the query's values that are not understood (and so left out)."""
-        self.is_valid()
-        return [
-            str(self.fields[name].label or name)
-            for name in self.errors
-            if name not in self.reversed_ends
-        ]
+        return self._left_out(reversed_ranges=False)
 
     def reversed_ranges(self) -> list[str]:
         """The labels of the range ends left out because they come before their start."""
+        return self._left_out(reversed_ranges=True)
+
+    def _left_out(self, *, reversed_ranges: bool) -> list[str]:
         self.is_valid()
-        return [str(self.fields[name].label or name) for name in self.reversed_ends]
+        return [
+            str(self.fields[name].label or name)
+            for name, errors in self.errors.as_data().items()
+            if any(error.code == REVERSED for error in errors) == reversed_ranges
+        ]
 
     def page(self) -> int:
         """MiniCRM's page number (from 0)."""
