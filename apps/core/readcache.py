@@ -24,17 +24,17 @@ def _key(kind: str, ident: object) -> str:
     return f"{PREFIX}:{settings.MINICRM_SYSTEM_ID}:{kind}:{ident}"
 
 
-def _generations(kind: str, ident: object) -> list[str]:
-    """The counters a forget of the value, or of its whole kind, moves on (outside the values'
-    key space, so that forgetting a kind never deletes them)."""
+def _generation(kind: str, ident: object | None = None) -> str:
+    """The counter a forget of one value (or, without `ident`, of its whole kind) moves on;
+    outside the values' key space, so that forgetting a kind never deletes it."""
     base = f"{PREFIX}-generation:{settings.MINICRM_SYSTEM_ID}:{kind}"
-    return [f"{base}:{ident}", base]
+    return base if ident is None else f"{base}:{ident}"
 
 
 def cached_json(kind: str, ident: object, fetch: Callable[[], Any], ttl: int | None = None) -> Any:
     """The JSON-able value stored for (kind, ident), fetched and stored when missing."""
     key = _key(kind, ident)
-    generations = _generations(kind, ident)
+    generations = [_generation(kind, ident), _generation(kind)]
     connection = redis_connection()
     try:
         raw = cast("bytes | None", connection.get(key))
@@ -44,18 +44,23 @@ def cached_json(kind: str, ident: object, fetch: Callable[[], Any], ttl: int | N
     if raw is not None:
         return json.loads(raw)
     value = fetch()
-    _store_unless_forgotten(key, json.dumps(value), ttl, generations, before)
+    _store_unless_forgotten(connection, key, json.dumps(value), ttl, generations, before)
     return value
 
 
 def _store_unless_forgotten(
-    key: str, raw: str, ttl: int | None, generations: list[str], before: list[Any]
+    connection: redis.Redis,
+    key: str,
+    raw: str,
+    ttl: int | None,
+    generations: list[str],
+    before: list[Any],
 ) -> None:
     """Store a value read from MiniCRM, unless it was forgotten while it was being read: a
     write that landed meanwhile forgot it, and storing the read would keep what MiniCRM held
     before the write (the page would show the old value until the cache expired)."""
     try:
-        with redis_connection().pipeline() as pipe:
+        with connection.pipeline() as pipe:
             pipe.watch(*generations)
             if pipe.mget(generations) != before:
                 return
@@ -78,7 +83,7 @@ def _forgotten(connection: redis.Redis, generation: str) -> None:
 
 def forget(kind: str, ident: object) -> None:
     connection = redis_connection()
-    _forgotten(connection, _generations(kind, ident)[0])
+    _forgotten(connection, _generation(kind, ident))
     connection.delete(_key(kind, ident))
 
 
@@ -104,7 +109,7 @@ def forget_object(target_type: str, target_id: int | None) -> None:
 def forget_kind(kind: str) -> None:
     """Forget every cached value of a kind (e.g. all changelist pages of a module)."""
     connection = redis_connection()
-    _forgotten(connection, _generations(kind, "*")[1])
+    _forgotten(connection, _generation(kind))
     keys = list(connection.scan_iter(match=_key(kind, "*"), count=500))
     if keys:
         connection.delete(*keys)
