@@ -273,6 +273,10 @@ def test_a_message_set_while_the_filters_change_in_place_is_shown_then(
     quiet = user_client.get(f"/modules/{SALES}/", {"q": "uzlet"}, headers=in_place)
     assert 'id="messages"' not in quiet.content.decode()
 
+    user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
+    hungarian = dom(user_client.get(f"/modules/{SALES}/", params, headers=in_place))
+    assert "a tartomány vége nem lehet korábbi a kezdeténél" in hungarian.by_id("messages").text
+
 
 # -- saved filters ------------------------------------------------------------------------------
 
