@@ -111,8 +111,10 @@ def schema_ensure(*, category_id: int, client: MiniCRMClient) -> None:
     if module is not None and module.schema:
         return
     data = client.request("GET", f"/Api/R3/Schema/Project/{int(category_id)}")
-    if module is None:
-        Module.objects.create(id=category_id, name=f"#{category_id}", listed=False)
+    if module is None:  # the sync may list it meanwhile: get_or_create takes its row then
+        Module.objects.get_or_create(
+            id=category_id, defaults={"name": f"#{category_id}", "listed": False}
+        )
     store.module_schema_store(
         category_id=category_id, data=data if isinstance(data, dict) else {}, fetched_at=now()
     )

@@ -16,7 +16,15 @@ from pytest_django.fixtures import Settings
 
 from apps.core.fieldviews import minicrm_naive
 from apps.mirror import services
-from apps.mirror.models import Card, Completeness, Contact, StatusChange, SyncState, ToDo
+from apps.mirror.models import (
+    Card,
+    Completeness,
+    Contact,
+    Module,
+    StatusChange,
+    SyncState,
+    ToDo,
+)
 from tests.conftest import SandboxStarter
 from tests.writes.support import Crm, private_crm
 
@@ -326,3 +334,23 @@ def test_a_to_do_created_in_the_console_is_listed_on_its_card_at_once(
     assert write.target_id is not None
     todo = ToDo.objects.get(pk=write.target_id)
     assert (todo.card_id, todo.comment, todo.status) == (2056, "Call back", "Open")
+
+
+def test_a_schema_read_while_the_sync_lists_its_module_keeps_the_listed_row(crm: Crm) -> None:
+    # A page reads a card of a module the mirror has no row for; while its schema is read,
+    # the worker's sync lists the module (a row of its own, same id).
+    category_id = module_ids(crm)[0]
+    client = services.sync_client()
+    real_request = client.request
+
+    def request_while_listed(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        answer = real_request(method, path, *args, **kwargs)
+        Module.objects.create(id=category_id, name="Listed meanwhile", listed=True)
+        return answer
+
+    client.request = request_while_listed  # type: ignore[method-assign]
+    services.schema_ensure(category_id=category_id, client=client)
+
+    module = Module.objects.get(pk=category_id)
+    assert (module.name, module.listed) == ("Listed meanwhile", True)
+    assert module.schema  # the schema read is stored on it
