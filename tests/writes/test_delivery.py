@@ -156,11 +156,15 @@ def test_a_redis_restart_loses_no_queued_write(queue_rig: QueueRig, sandbox_reco
 
 @pytest.mark.slow
 def test_injected_500s_lose_and_repeat_nothing(queue_rig: QueueRig, sandbox_records) -> None:
+    """Half of all requests answer 500 until three writes had to be sent again. (At 0.3 a run
+    of 23 writes left fewer than three first sends failing about once in 25 runs, and the test
+    waited for retries that could not come; at 0.5 that is once in 30,000.) A retry may also
+    wait for the budget the mirror's first fill shares with the queue, hence a minute."""
     prime_schemas()
-    queue_rig.faults(error_rate=0.3)
+    queue_rig.faults(error_rate=0.5)
     queue_rig.start_worker()
     queue_mixed_writes("Hiba", cards=6)
-    wait_for(lambda: Write.objects.filter(attempts__gt=1).count() >= 3, 30, "3 retried writes")
+    wait_for(lambda: Write.objects.filter(attempts__gt=1).count() >= 3, 60, "3 retried writes")
     time.sleep(2)
     queue_rig.faults(error_rate=0)
     assert_applied_once_in_order(queue_rig, sandbox_records, "Hiba", 6)
