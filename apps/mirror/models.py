@@ -46,6 +46,12 @@ class StorableTexts(models.Model):
             setattr(self, field.attname, column_fitted(field, getattr(self, field.attname)))
         super().save(*args, **kwargs)
 
+    @classmethod
+    def fitted(cls, attname: str, value: Any) -> Any:
+        """`value` as a row of this model would hold it in `attname`: what a value from
+        MiniCRM is compared with, so that a long or mended text is not a change each time."""
+        return column_fitted(cls._meta.get_field(attname), value)
+
 
 class Completeness(models.TextChoices):
     ROW = "row", _("search row")

@@ -247,7 +247,7 @@ def card_store_row(
         if card is None:
             card = Card(id=row.id, synced_at=fetched_at, data={})
         changed = not is_new and (
-            card.name != row.name
+            card.name != Card.fitted("name", row.name)
             or card.status_id != row.status.id
             or card.user_id != row.user.id
             or card.contact_id != row.contact_id
@@ -631,8 +631,8 @@ def contact_store_row(
         if contact is None:
             contact = Contact(id=row.id, synced_at=fetched_at, data={})
         changed = not is_new and (
-            contact.name != row.name
-            or contact.email != row.email.strip().casefold()
+            contact.name != Contact.fitted("name", row.name)
+            or contact.email != Contact.fitted("email", row.email.strip().casefold())
             or contact.business_id != row.business_id
             or contact.deleted
         )

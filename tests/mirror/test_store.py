@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.core.fieldviews import minicrm_naive
 from apps.mirror import store
 from apps.mirror.models import Card, Contact, Module
-from minicrm.types import ProjectSummary, Ref
+from minicrm.types import ContactSummary, ProjectSummary, Ref
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +142,29 @@ def test_a_search_row_with_a_nul_in_its_name_is_stored_mended() -> None:
     store.card_store_row(row("Half\x00way"), category_id=3, fetched_at=timezone.now())
 
     assert Card.objects.get(pk=7).name == "Half\ufffdway"
+
+
+@pytest.mark.parametrize("name", ["N" * 1100, "Half\x00way"], ids=["longer-than-its-column", "nul"])
+def test_a_card_s_cut_or_mended_name_is_no_change_on_the_next_list_pass(name: str) -> None:
+    # Each list pass compares its rows with the mirror: a name the mirror had to cut or mend
+    # must not mark the card for another read (and spend the budget) on every pass.
+    Module.objects.create(id=3, name="Sales")
+    listed = {**detail(name, "2026-12-02 10:00:00"), "UserId": 2}  # as row() shows it
+    store.card_store_detail(listed, fetched_at=timezone.now())
+
+    store.card_store_row(row(name), category_id=3, fetched_at=timezone.now())
+
+    assert Card.objects.get(pk=7).stale_since is None
+
+
+def test_a_contact_s_cut_name_and_email_are_no_change_on_the_next_list_pass() -> None:
+    name, email = "N" * 1100, "e" * 300 + "@example.com"
+    store.contact_store_detail(
+        {"Id": 9, "Type": "Person", "Name": name, "Email": email}, fetched_at=timezone.now()
+    )
+
+    store.contact_store_row(
+        ContactSummary(9, name, "Person", email, "", None), fetched_at=timezone.now()
+    )
+
+    assert Contact.objects.get(pk=9).stale_since is None
