@@ -9,7 +9,7 @@ own UpdatedAt, so that a late webhook or poll never moves a row backwards.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F
@@ -36,21 +36,36 @@ class StorableTexts(models.Model):
     """A row whose texts come from MiniCRM, made storable when saved: NUL characters and lone
     surrogates mended to U+FFFD and each text cut to its column. PostgreSQL refuses both (SQLite
     would keep them), and a card named at length must still be mirrored. `data` is mended
-    where it is stored and keeps MiniCRM's values whole."""
+    where it is stored and keeps MiniCRM's values whole.
+
+    A text in a btree index is also cut to `INDEXED_BYTES` of UTF-8: PostgreSQL refuses an
+    index entry over 2,704 bytes, which 1,024 characters of Chinese (3 bytes each) pass. The
+    bound leaves room for lower-casing (which can lengthen a character by half) and the
+    entry's other columns."""
+
+    INDEXED_BYTES: ClassVar[dict[str, int]] = {}
 
     class Meta:
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         for field in self._meta.concrete_fields:
-            setattr(self, field.attname, column_fitted(field, getattr(self, field.attname)))
+            setattr(self, field.attname, self._fit(field, getattr(self, field.attname)))
         super().save(*args, **kwargs)
 
     @classmethod
-    def fitted(cls, attname: str, value: Any) -> Any:
-        """`value` as a row of this model would hold it in `attname`: what a value from
-        MiniCRM is compared with, so that a long or mended text is not a change each time."""
-        return column_fitted(cls._meta.get_field(attname), value)
+    def fitted(cls, name: str, value: Any) -> Any:
+        """`value` as a row of this model holds it in field `name`: what a value from MiniCRM
+        is compared with, so that a long or mended text is not a change each time it is read."""
+        return cls._fit(cls._meta.get_field(name), value)
+
+    @classmethod
+    def _fit(cls, field: Any, value: Any) -> Any:
+        value = column_fitted(field, value)
+        limit = cls.INDEXED_BYTES.get(field.attname)
+        if limit is None or not isinstance(value, str) or len(value) * 4 <= limit:
+            return value
+        return value.encode()[:limit].decode("utf-8", "ignore")
 
 
 class Completeness(models.TextChoices):
@@ -111,6 +126,8 @@ class MirroredRecord(StorableTexts):
     # Lower-case, accent-free words of the name and text fields, space-separated, with a
     # leading space (so " word" finds a word by its beginning).
     search_text = models.TextField(blank=True)
+
+    INDEXED_BYTES: ClassVar[dict[str, int]] = {"name": 1700}  # mirror_card_name, _contact_words
 
     class Meta:
         abstract = True

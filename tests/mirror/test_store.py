@@ -135,6 +135,24 @@ def test_a_card_s_name_longer_than_its_column_is_stored_cut() -> None:
     assert Card.objects.get(pk=7).name == "N" * 1024
 
 
+def chinese(count: int) -> str:
+    chooser = random.Random(3)  # three bytes a character, none repeated in a run to compress
+    return "".join(chr(chooser.randint(0x4E00, 0x9FFF)) for _ in range(count))
+
+
+def test_a_name_of_many_bytes_is_stored_cut_to_what_its_index_holds() -> None:
+    # PostgreSQL refuses an index entry over 2,704 bytes: 1,024 characters of Chinese are 3,072.
+    store.card_store_detail(detail(chinese(1100), "2026-12-02 10:00:00"), fetched_at=timezone.now())
+    store.contact_store_detail(
+        {"Id": 9, "Type": "Person", "Name": chinese(1100)}, fetched_at=timezone.now()
+    )
+
+    card, contact = Card.objects.get(pk=7), Contact.objects.get(pk=9)
+    assert card.name == contact.name == chinese(1100)[: 1700 // 3]
+    assert Card.objects.filter(search_text__contains=chinese(3)).exists()  # its words whole
+    assert contact.data["Name"] == chinese(1100)
+
+
 def test_a_search_row_with_a_nul_in_its_name_is_stored_mended() -> None:
     # PostgreSQL's text holds no NUL character (SQLite would keep it).
     Module.objects.create(id=3, name="Sales")
@@ -144,7 +162,9 @@ def test_a_search_row_with_a_nul_in_its_name_is_stored_mended() -> None:
     assert Card.objects.get(pk=7).name == "Half\ufffdway"
 
 
-@pytest.mark.parametrize("name", ["N" * 1100, "Half\x00way"], ids=["longer-than-its-column", "nul"])
+@pytest.mark.parametrize(
+    "name", ["N" * 1100, chinese(1100), "Half\x00way"], ids=["long", "many-bytes", "nul"]
+)
 def test_a_card_s_cut_or_mended_name_is_no_change_on_the_next_list_pass(name: str) -> None:
     # Each list pass compares its rows with the mirror: a name the mirror had to cut or mend
     # must not mark the card for another read (and spend the budget) on every pass.
