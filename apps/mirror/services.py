@@ -28,7 +28,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -602,6 +602,9 @@ def _step(key: str, work: Any, name: str | None = None) -> str:
         if not isinstance(error, RateLimited):
             _failed(key, error)
         raise
+    except DatabaseError as error:  # what MiniCRM sent and the mirror could not store
+        _failed(key, error)
+        raise
     return name or key
 
 
@@ -658,7 +661,7 @@ def sync_run(*, seconds: float | None = None, until_caught_up: bool = False) -> 
             except RateLimited:
                 time.sleep(1.0)
                 continue
-            except MiniCRMError as error:
+            except (MiniCRMError, DatabaseError) as error:
                 log.warning("the mirror's sync failed a step: %s", error)
                 report.errors += 1
                 if report.errors >= 3:

@@ -240,6 +240,31 @@ def test_a_write_that_lands_shows_in_the_mirror_before_any_sync(crm: Crm, admin_
     assert Card.objects.get(pk=2056).name == "Saved by a person"
 
 
+def test_a_list_page_the_mirror_cannot_store_is_shown_on_the_sync_page_and_read_again(
+    crm: Crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DataError
+
+    from apps.mirror import store
+    from apps.mirror.selectors import sync_overview
+
+    def refused(*args: Any, **kwargs: Any) -> None:  # as PostgreSQL refuses a value too long
+        raise DataError("value too long for type character varying(1024)")
+
+    monkeypatch.setattr(store, "card_store_row", refused)
+    report = fill()
+
+    assert report.errors == 3 and not report.caught_up  # three tries, then the run stops
+    errors = {error.key: error.error for error in sync_overview().errors}
+    assert "value too long for type character varying(1024)" in errors.values()
+    monkeypatch.undo()
+    assert fill().caught_up
+    assert sync_overview().errors == []
+    assert Card.objects.count() == sum(
+        len(every_row(crm, "Project", CategoryId=category_id)) for category_id in module_ids(crm)
+    )
+
+
 def test_a_mirror_that_cannot_take_a_landed_write_leaves_it_done_and_sent_once(
     crm: Crm, admin_user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
