@@ -257,6 +257,7 @@ class SandboxApp:
                     "t": time.time(),
                     "method": request.method,
                     "path": request.path,
+                    "query": request.args.to_dict(),
                     "status": response.status_code,
                 }
             )

@@ -155,13 +155,13 @@ def test_request_log_records_method_path_and_status(faults):
     started = time.time()
     faults.get(f"{R3}/Category")
     time.sleep(0.05)
-    faults.get(f"{R3}/Project/99999999")
+    faults.get(f"{R3}/Project/99999999", params={"Page": 2})
     faults.put(f"{R3}/Project/2056", data=b"{")
     log = ok_json(faults.get("/_sandbox/requests"))
-    assert [(entry["method"], entry["path"], entry["status"]) for entry in log] == [
-        ("GET", f"{R3}/Category", 200),
-        ("GET", f"{R3}/Project/99999999", 404),
-        ("PUT", f"{R3}/Project/2056", 400),
+    assert [(e["method"], e["path"], e["query"], e["status"]) for e in log] == [
+        ("GET", f"{R3}/Category", {}, 200),
+        ("GET", f"{R3}/Project/99999999", {"Page": "2"}, 404),
+        ("PUT", f"{R3}/Project/2056", {}, 400),
     ]
     for entry in log:
         assert started - 1 <= entry["t"] <= time.time() + 1
