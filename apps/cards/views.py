@@ -94,18 +94,7 @@ def changelist(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
                 "(see the Sync page): the list shows it unfiltered by them."
             ),
         )
-    if filters.ignored():
-        messages.warning(
-            request,
-            _("Not understood in the address, so left out: %(names)s.")
-            % {"names": ", ".join(filters.ignored())},
-        )
-    if filters.reversed_ranges():
-        messages.warning(
-            request,
-            _("%(names)s: the end of a range cannot come before its start, so it was left out.")
-            % {"names": ", ".join(filters.reversed_ranges())},
-        )
+    _say_left_out(request, filters)
     context = {
         "page": page,
         "asked": asked,  # past the end, the page shown is the last: the paginator says so
@@ -142,12 +131,30 @@ def changelist_export(request: HtmxHttpRequest, category_id: int) -> HttpRespons
     )
 
 
+def _say_left_out(request: HtmxHttpRequest, filters: CardFilterForm) -> None:
+    """Tell the person which of the address's filters were left out, and why (the changelist's
+    and the board's, which take the same filters)."""
+    if ignored := filters.ignored():
+        messages.warning(
+            request,
+            _("Not understood in the address, so left out: %(names)s.")
+            % {"names": ", ".join(ignored)},
+        )
+    if reversed_ranges := filters.reversed_ranges():
+        messages.warning(
+            request,
+            _("%(names)s: the end of a range cannot come before its start, so it was left out.")
+            % {"names": ", ".join(reversed_ranges)},
+        )
+
+
 def board(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     """A module as a board of columns by status; a card dragged to another column (or moved
     with its form) changes status through the write queue."""
     schema = card_schema(category_id=category_id)
     filters = CardFilterForm(request.GET, schema=schema)
     shown = card_board(category_id=category_id, filters=filters.filters())
+    _say_left_out(request, filters)
     if shown is None:
         messages.warning(
             request,

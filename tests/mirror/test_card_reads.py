@@ -635,6 +635,32 @@ def test_the_board_waits_for_the_mirror_and_says_so(
     assert "once the mirror holds it" in " ".join(messages_of(response))
 
 
+def test_the_board_says_which_filters_it_left_out(
+    user_client: Client, console: Sandbox, settings: Settings
+) -> None:
+    # The list's link to its board carries the list's filters: those the board cannot use
+    # are named, as on the list, and the others still apply.
+    lists_fill()
+    owner = dom(user_client.get(f"/modules/{SALES}/board/")).by_id("id_owner").options()[1][0]
+    bad = {"owner": owner, "p": "nope", "updated_from": "2026-05-01", "updated_to": "2026-04-01"}
+
+    response = user_client.get(f"/modules/{SALES}/board/", bad)
+
+    assert messages_of(response) == [
+        "Not understood in the address, so left out: Page.",
+        "Updated (to): the end of a range cannot come before its start, so it was left out.",
+    ]
+    kept = {"owner": owner, "updated_from": "2026-05-01"}
+    assert board_columns(response) == board_columns(
+        user_client.get(f"/modules/{SALES}/board/", kept)
+    )
+    assert board_columns(response) != board_columns(user_client.get(f"/modules/{SALES}/board/"))
+    in_place = {"HX-Request": "true", "HX-Target": "board-columns"}
+    box = dom(user_client.get(f"/modules/{SALES}/board/", bad, headers=in_place)).by_id("messages")
+    assert box.attrs.get("hx-swap-oob") == "true"
+    assert "Updated (to)" in box.text
+
+
 def test_the_board_in_hungarian(user_client: Client, console: Sandbox, settings: Settings) -> None:
     lists_fill()
     user_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "hu"
