@@ -67,10 +67,8 @@ def _store_unless_forgotten(
             pipe.multi()
             pipe.set(key, raw, ex=ttl or settings.MINICRM_READ_CACHE_TTL)
             pipe.execute()
-    except redis.WatchError:  # forgotten between the check and the store
-        return
-    except redis.RedisError:  # no cache is slower, not broken
-        return
+    except redis.RedisError:  # a WatchError: forgotten between the check and the store;
+        return  # any other: no cache is slower, not broken
 
 
 def _forgotten(connection: redis.Redis, generation: str) -> None:
